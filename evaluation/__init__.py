@@ -1,0 +1,1 @@
+"""The trusted evaluator: the only scorer whose numbers decide anything."""

@@ -1,0 +1,436 @@
+"""Workspace format (SPEC §2): the folder an agent reads, plus a hidden forward window.
+
+Layout::
+
+    workspace.toml                  machine-readable problem: costs, lead time, features
+    problem_description.md          the same for a reader, with the policy contract
+    data/historical_sequence.json   replay window: dates, demand, features
+    evaluation.py                   lets the agent score a policy on the replay window
+    baseline_policies/*.py          the five baselines, with tuned.json (pre-tuned params)
+    hidden/forward_window.json      test window: read by the trusted evaluator only
+    hidden/...                      audit data (never copied into a sandbox)
+    manifest.json                   sha256 of every file, written last
+
+Everything except ``hidden/`` is agent-visible (:func:`agent_visible_files`). Loading
+validates every field and the manifest, so a malformed, corrupted or partially written
+workspace fails with the file and field named.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import shutil
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+import tomli_w
+
+from inventory.library import BASELINES, policy_source
+from inventory.policy import PolicyError, compile_policy
+from inventory.replay import ReplayProblem, tune_policy
+from inventory.sequence import Availability, CostModel, DemandSequence, FeatureKind, FeatureSpec
+from inventory.simulator import InitialState
+from inventory.tuning import TuningConfig
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+SPEC_FILE = "workspace.toml"
+DESCRIPTION_FILE = "problem_description.md"
+REPLAY_FILE = "data/historical_sequence.json"
+EVALUATION_FILE = "evaluation.py"
+BASELINE_DIR = "baseline_policies"
+TUNED_FILE = "baseline_policies/tuned.json"
+HIDDEN_DIR = "hidden"
+FORWARD_FILE = "hidden/forward_window.json"
+MANIFEST_FILE = "manifest.json"
+
+
+class WorkspaceError(ValueError):
+    """A workspace file is missing, malformed or inconsistent. Names the file and field."""
+
+    def __init__(self, path: Path | str, field_name: str | None, message: str):
+        self.path, self.field = str(path), field_name
+        where = f"{path}: field '{field_name}'" if field_name else str(path)
+        super().__init__(f"{where}: {message}")
+
+
+@dataclass(frozen=True)
+class ProblemSpec:
+    name: str
+    domain: str
+    item: str
+    h: float
+    p: float
+    lead_time: int
+    replay_days: int
+    forward_days: int
+    unit: str = "count"
+    context: str = ""
+
+
+@dataclass(frozen=True)
+class WorkspaceSpec:
+    problem: ProblemSpec
+    initial: InitialState
+    features: tuple[FeatureSpec, ...]
+
+    @property
+    def model(self) -> CostModel:
+        return CostModel(self.problem.h, self.problem.p, self.problem.lead_time, self.problem.unit == "count")
+
+
+@dataclass(frozen=True)
+class BaselineRecord:
+    name: str
+    params: dict[str, float]
+    replay_cost: float
+    n_trials: int
+    seed: int
+
+
+@dataclass
+class Workspace:
+    root: Path
+    spec: WorkspaceSpec
+    replay: DemandSequence
+    baselines: dict[str, BaselineRecord] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.spec.problem.name
+
+    def replay_problem(self) -> ReplayProblem:
+        return ReplayProblem(self.replay, self.spec.features, self.spec.model, self.spec.initial)
+
+    def baseline_source(self, name: str) -> str:
+        return (self.root / BASELINE_DIR / f"{name}.py").read_text(encoding="utf-8")
+
+    @property
+    def has_forward(self) -> bool:
+        return (self.root / FORWARD_FILE).exists()
+
+    def load_forward(self) -> DemandSequence:
+        """The test window. Trusted evaluator only: never pass it into a sandbox."""
+        path = self.root / FORWARD_FILE
+        seq = _read_sequence(path, self.spec.features)
+        if len(seq) != self.spec.problem.forward_days:
+            raise WorkspaceError(path, "demand", f"has {len(seq)} days, workspace.toml says forward_days = {self.spec.problem.forward_days}")
+        return seq
+
+
+def agent_visible_files(root: Path) -> list[Path]:
+    """Relative paths an agent may see: everything except ``hidden/``."""
+    root = Path(root)
+    return sorted(
+        p.relative_to(root) for p in root.rglob("*")
+        if p.is_file() and p.relative_to(root).parts[0] != HIDDEN_DIR and "__pycache__" not in p.parts
+    )
+
+
+# ---------------------------------------------------------------- reading
+
+
+def _need(table: Mapping[str, Any], key: str, typ: type | tuple[type, ...], path: Path, prefix: str) -> Any:
+    name = f"{prefix}{key}"
+    if key not in table:
+        raise WorkspaceError(path, name, "is missing")
+    value = table[key]
+    if isinstance(value, bool) and typ is not bool and bool not in (typ if isinstance(typ, tuple) else (typ,)):
+        raise WorkspaceError(path, name, f"must be {_tname(typ)}, got a boolean")
+    if not isinstance(value, typ):
+        raise WorkspaceError(path, name, f"must be {_tname(typ)}, got {type(value).__name__} {value!r}")
+    return value
+
+
+def _tname(typ: type | tuple[type, ...]) -> str:
+    types = typ if isinstance(typ, tuple) else (typ,)
+    return " or ".join(t.__name__ for t in types)
+
+
+def _read_spec(root: Path) -> WorkspaceSpec:
+    path = root / SPEC_FILE
+    if not path.exists():
+        raise WorkspaceError(path, None, "missing; is this a workspace folder?")
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise WorkspaceError(path, None, f"is not valid TOML: {exc}") from exc
+    version = _need(raw, "format_version", int, path, "")
+    if version != FORMAT_VERSION:
+        raise WorkspaceError(path, "format_version", f"is {version}, this version of invevolve reads {FORMAT_VERSION}")
+    prob = _need(raw, "problem", dict, path, "")
+    num = (int, float)
+    h = float(_need(prob, "h", num, path, "problem."))
+    p = float(_need(prob, "p", num, path, "problem."))
+    lead = _need(prob, "lead_time", int, path, "problem.")
+    if not (math.isfinite(h) and h >= 0):
+        raise WorkspaceError(path, "problem.h", f"must be finite and >= 0, got {h}")
+    if not (math.isfinite(p) and p > 0):
+        raise WorkspaceError(path, "problem.p", f"must be finite and > 0, got {p}")
+    if lead < 0:
+        raise WorkspaceError(path, "problem.lead_time", f"must be >= 0, got {lead}")
+    unit = prob.get("unit", "count")
+    if unit not in ("count", "continuous"):
+        raise WorkspaceError(path, "problem.unit", f"must be 'count' or 'continuous', got {unit!r}")
+    replay_days = _need(prob, "replay_days", int, path, "problem.")
+    forward_days = _need(prob, "forward_days", int, path, "problem.")
+    if replay_days < 2:
+        raise WorkspaceError(path, "problem.replay_days", f"must be >= 2, got {replay_days}")
+    if forward_days < 0:
+        raise WorkspaceError(path, "problem.forward_days", f"must be >= 0, got {forward_days}")
+    problem = ProblemSpec(
+        name=_need(prob, "name", str, path, "problem."), domain=_need(prob, "domain", str, path, "problem."),
+        item=_need(prob, "item", str, path, "problem."), h=h, p=p, lead_time=lead,
+        replay_days=replay_days, forward_days=forward_days, unit=unit, context=str(prob.get("context", "")),
+    )
+    init_raw = raw.get("initial_state", {})
+    if not isinstance(init_raw, dict):
+        raise WorkspaceError(path, "initial_state", "must be a table")
+    on_hand = init_raw.get("on_hand", 0.0)
+    pipeline = init_raw.get("pipeline", [])
+    if isinstance(on_hand, bool) or not isinstance(on_hand, (int, float)) or on_hand < 0:
+        raise WorkspaceError(path, "initial_state.on_hand", f"must be a number >= 0, got {on_hand!r}")
+    if not isinstance(pipeline, list) or any(isinstance(x, bool) or not isinstance(x, (int, float)) or x < 0 for x in pipeline):
+        raise WorkspaceError(path, "initial_state.pipeline", "must be a list of numbers >= 0")
+    if len(pipeline) > lead:
+        raise WorkspaceError(path, "initial_state.pipeline", f"has {len(pipeline)} entries but lead_time is {lead}")
+    feats_raw = raw.get("features", {})
+    if not isinstance(feats_raw, dict):
+        raise WorkspaceError(path, "features", "must be a table of feature tables")
+    feats = []
+    for name, f in feats_raw.items():
+        pre = f"features.{name}."
+        if not isinstance(f, dict):
+            raise WorkspaceError(path, f"features.{name}", "must be a table")
+        kind = _need(f, "kind", str, path, pre)
+        avail = _need(f, "availability", str, path, pre)
+        try:
+            kind_e = FeatureKind(kind)
+        except ValueError:
+            raise WorkspaceError(path, pre + "kind", f"must be one of {[k.value for k in FeatureKind]}, got {kind!r}") from None
+        try:
+            avail_e = Availability(avail)
+        except ValueError:
+            raise WorkspaceError(path, pre + "availability", f"must be one of {[a.value for a in Availability]}, got {avail!r}") from None
+        horizon = f.get("horizon", 0)
+        if isinstance(horizon, bool) or not isinstance(horizon, int):
+            raise WorkspaceError(path, pre + "horizon", f"must be an integer, got {horizon!r}")
+        try:
+            feats.append(FeatureSpec(name, kind_e, avail_e, horizon, str(f.get("description", ""))))
+        except ValueError as exc:
+            raise WorkspaceError(path, f"features.{name}", str(exc)) from exc
+    return WorkspaceSpec(problem, InitialState(float(on_hand), tuple(float(x) for x in pipeline)), tuple(feats))
+
+
+def _read_sequence(path: Path, specs: tuple[FeatureSpec, ...]) -> DemandSequence:
+    if not path.exists():
+        raise WorkspaceError(path, None, "missing")
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise WorkspaceError(path, None, f"is not valid JSON: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise WorkspaceError(path, None, "must hold a JSON object with dates, demand and features")
+    dates = _need(raw, "dates", list, path, "")
+    demand = _need(raw, "demand", list, path, "")
+    feats = raw.get("features", {})
+    if not isinstance(feats, dict):
+        raise WorkspaceError(path, "features", "must be an object of name -> list")
+    if len(dates) != len(demand):
+        raise WorkspaceError(path, "dates", f"has {len(dates)} entries but demand has {len(demand)}")
+    for i, d in enumerate(demand):
+        if isinstance(d, bool) or not isinstance(d, (int, float)) or not math.isfinite(d) or d < 0:
+            raise WorkspaceError(path, f"demand[{i}]", f"must be a finite number >= 0, got {d!r}")
+    declared = {s.name: s for s in specs}
+    for name in feats:
+        if name not in declared:
+            raise WorkspaceError(path, f"features.{name}", f"is not declared in {SPEC_FILE}")
+    arrays = {}
+    for name, spec in declared.items():
+        if name not in feats:
+            raise WorkspaceError(path, f"features.{name}", f"is declared in {SPEC_FILE} but missing here")
+        values = feats[name]
+        if not isinstance(values, list) or len(values) != len(demand):
+            raise WorkspaceError(path, f"features.{name}", f"must be a list of {len(demand)} values")
+        strings = spec.is_text or (spec.kind is FeatureKind.CATEGORICAL and any(isinstance(v, str) for v in values))
+        if strings:
+            if any(not isinstance(v, str) for v in values):
+                raise WorkspaceError(path, f"features.{name}", f"must hold only strings (kind is {spec.kind.value})")
+            arrays[name] = np.array(values, dtype=object)
+        else:
+            for i, v in enumerate(values):
+                if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+                    raise WorkspaceError(path, f"features.{name}[{i}]", f"must be a finite number, got {v!r}")
+            arrays[name] = np.array(values, dtype=float)
+    return DemandSequence([str(d) for d in dates], np.array(demand, dtype=float), arrays)
+
+
+def _read_baselines(root: Path) -> dict[str, BaselineRecord]:
+    path = root / TUNED_FILE
+    if not path.exists():
+        raise WorkspaceError(path, None, "missing: baselines were never tuned for this workspace")
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise WorkspaceError(path, None, f"is not valid JSON: {exc}") from exc
+    out = {}
+    for name in BASELINES:
+        if name not in raw or not isinstance(raw[name], dict):
+            raise WorkspaceError(path, name, "missing tuned record")
+        rec = raw[name]
+        try:
+            out[name] = BaselineRecord(name, {k: float(v) for k, v in rec["params"].items()},
+                                       float(rec["replay_cost"]), int(rec["n_trials"]), int(rec["seed"]))
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise WorkspaceError(path, name, f"malformed record ({exc})") from exc
+        if not (root / BASELINE_DIR / f"{name}.py").exists():
+            raise WorkspaceError(root / BASELINE_DIR / f"{name}.py", None, "missing baseline policy file")
+    return out
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def verify_manifest(root: Path) -> None:
+    path = root / MANIFEST_FILE
+    if not path.exists():
+        raise WorkspaceError(path, None, "missing: the workspace was not completely written (or was edited; run `invevolve workspace seal`)")
+    try:
+        files = json.loads(path.read_text(encoding="utf-8"))["files"]
+    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise WorkspaceError(path, "files", f"unreadable manifest ({exc})") from exc
+    for rel, digest in files.items():
+        target = root / rel
+        if not target.exists():
+            raise WorkspaceError(target, None, "listed in manifest.json but missing (partial or corrupted workspace)")
+        if _sha256(target) != digest:
+            raise WorkspaceError(target, None, "content does not match manifest.json (corrupted or edited; run `invevolve workspace seal` after a deliberate edit)")
+
+
+def seal(root: Path) -> None:
+    """Write manifest.json over every file currently in the workspace."""
+    root = Path(root)
+    files = {
+        str(p.relative_to(root)): _sha256(p)
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and p.name != MANIFEST_FILE and "__pycache__" not in p.parts
+    }
+    (root / MANIFEST_FILE).write_text(json.dumps({"files": files}, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def load_workspace(path: str | Path) -> Workspace:
+    """Load and validate a workspace; raises :class:`WorkspaceError` naming file and field."""
+    root = Path(path)
+    if not root.is_dir():
+        raise WorkspaceError(root, None, "is not a directory")
+    spec = _read_spec(root)
+    verify_manifest(root)
+    replay = _read_sequence(root / REPLAY_FILE, spec.features)
+    if len(replay) != spec.problem.replay_days:
+        raise WorkspaceError(root / REPLAY_FILE, "demand", f"has {len(replay)} days, {SPEC_FILE} says replay_days = {spec.problem.replay_days}")
+    for rel in (DESCRIPTION_FILE, EVALUATION_FILE):
+        if not (root / rel).exists():
+            raise WorkspaceError(root / rel, None, "missing")
+    return Workspace(root, spec, replay, _read_baselines(root))
+
+
+# ---------------------------------------------------------------- writing
+
+
+def _sequence_json(seq: DemandSequence) -> dict[str, Any]:
+    def col(values: np.ndarray) -> list[Any]:
+        if values.dtype == object:
+            return [str(v) for v in values]
+        return [float(v) if not float(v).is_integer() else int(v) for v in values]
+    return {"dates": list(seq.dates), "demand": col(seq.demand), "features": {k: col(v) for k, v in seq.features.items()}}
+
+
+def spec_toml(spec: WorkspaceSpec) -> dict[str, Any]:
+    pr = spec.problem
+    problem = {"name": pr.name, "domain": pr.domain, "item": pr.item, "unit": pr.unit, "h": pr.h, "p": pr.p,
+               "lead_time": pr.lead_time, "replay_days": pr.replay_days, "forward_days": pr.forward_days}
+    if pr.context:
+        problem["context"] = pr.context
+    feats = {}
+    for f in spec.features:
+        entry: dict[str, Any] = {"kind": f.kind.value, "availability": f.availability.value}
+        if f.horizon:
+            entry["horizon"] = f.horizon
+        if f.description:
+            entry["description"] = f.description
+        feats[f.name] = entry
+    return {"format_version": FORMAT_VERSION, "problem": problem,
+            "initial_state": {"on_hand": spec.initial.on_hand, "pipeline": list(spec.initial.pipeline)},
+            "features": feats}
+
+
+def write_workspace(
+    out: str | Path,
+    spec: WorkspaceSpec,
+    replay: DemandSequence,
+    forward: DemandSequence | None,
+    *,
+    tuning: TuningConfig = TuningConfig(),
+    hidden_files: Mapping[str, bytes] | None = None,
+    overwrite: bool = False,
+) -> Workspace:
+    """Write a complete workspace, tuning the five baselines on ``replay``.
+
+    ``hidden_files`` (relative to ``hidden/``) hold audit data that must never reach an
+    agent. The manifest is written last, so an interrupted write is detected on load.
+    """
+    from inventory.description import render_description  # local: keeps import graph shallow
+
+    root = Path(out)
+    if root.exists() and any(root.iterdir()):
+        if not overwrite:
+            raise FileExistsError(f"{root} already holds files; refusing to overwrite")
+        shutil.rmtree(root)
+    if len(replay) != spec.problem.replay_days:
+        raise ValueError(f"replay has {len(replay)} days but spec says {spec.problem.replay_days}")
+    if forward is not None and len(forward) != spec.problem.forward_days:
+        raise ValueError(f"forward has {len(forward)} days but spec says {spec.problem.forward_days}")
+    (root / "data").mkdir(parents=True, exist_ok=True)
+    (root / BASELINE_DIR).mkdir(exist_ok=True)
+    (root / SPEC_FILE).write_text(_toml_header(spec) + tomli_w.dumps(spec_toml(spec)), encoding="utf-8")
+    (root / REPLAY_FILE).write_text(json.dumps(_sequence_json(replay)) + "\n", encoding="utf-8")
+    evaluation = resources.files("inventory.templates").joinpath("evaluation.py").read_text(encoding="utf-8")
+    (root / EVALUATION_FILE).write_text(evaluation, encoding="utf-8")
+
+    problem = ReplayProblem(replay, spec.features, spec.model, spec.initial)
+    tuned = {}
+    for name in BASELINES:
+        src = policy_source(name)
+        (root / BASELINE_DIR / f"{name}.py").write_text(src, encoding="utf-8")
+        res = tune_policy(compile_policy(src, name), problem, tuning, study_name=name)
+        tuned[name] = {"params": res.params, "replay_cost": res.value, "n_trials": res.n_trials, "seed": tuning.seed}
+    (root / TUNED_FILE).write_text(json.dumps(tuned, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    records = {k: BaselineRecord(k, v["params"], v["replay_cost"], v["n_trials"], v["seed"]) for k, v in tuned.items()}
+    (root / DESCRIPTION_FILE).write_text(render_description(spec, replay, records), encoding="utf-8")
+    if forward is not None or hidden_files:
+        (root / HIDDEN_DIR).mkdir(exist_ok=True)
+    if forward is not None:
+        (root / FORWARD_FILE).write_text(json.dumps(_sequence_json(forward)) + "\n", encoding="utf-8")
+    for rel, data in (hidden_files or {}).items():
+        target = root / HIDDEN_DIR / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    seal(root)
+    return load_workspace(root)
+
+
+def _toml_header(spec: WorkspaceSpec) -> str:
+    return (
+        "# invevolve workspace definition (read by the evaluator; see problem_description.md).\n"
+        "# h: holding cost per unit left at day end; p: lost-sales penalty per unit short.\n"
+        "# lead_time: an order placed on day t arrives at the start of day t + lead_time.\n"
+        "# features.*.availability: after_day | same_day | known_ahead (with horizon in days).\n"
+    )
