@@ -1,0 +1,1 @@
+"""Isolation for untrusted code: policy workers, agent shells, the static validator."""
