@@ -61,6 +61,22 @@ class Proposal:
     meta: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """The trusted verdict on one proposal, reported back to its proposer.
+
+    Replay-window numbers only: the forward window never flows back into the search.
+    """
+
+    candidate_id: str
+    status: str                      # "promoted", "pooled", "rejected", "failed"
+    valid: bool                      # structurally valid and replayed without error
+    replay_cost: float | None
+    best_baseline_cost: float
+    beats_best_baseline: bool        # replay cost strictly below the best tuned baseline
+    message: str
+
+
 class Proposer(ABC):
     """Produces candidate policies for one round."""
 
@@ -69,6 +85,9 @@ class Proposer(ABC):
     @abstractmethod
     def propose(self, ctx: ProposalContext) -> list[Proposal]:
         """Candidates for this round (possibly none, e.g. when an LLM endpoint is down)."""
+
+    def observe(self, proposal: Proposal, outcome: Outcome) -> None:
+        """Learn the trusted outcome of an earlier proposal (e.g. to log a trajectory)."""
 
     def close(self) -> None:
         """Release clients, sandboxes, engines."""

@@ -286,15 +286,14 @@ class LostSalesModel:
         over, under = _expected_overage_underage(self.pmf, bound)
         self.c_post = self.h * over[stock] + self.p * under[stock]
 
-        # transition kernel of the stock: from stock y to end-of-period stock z in 0..y
+        # transition kernel of the stock: from stock y to end-of-period stock z in 0..y,
+        # P(z) = P(D = y - z) for z >= 1 and P(D >= y) for z = 0
         dmax = self.pmf.size - 1
         pmf_pad = np.zeros(bound + 1)
         pmf_pad[: min(dmax, bound) + 1] = self.pmf[: bound + 1]
-        sf_ge = 1.0 - np.concatenate([[0.0], np.cumsum(pmf_pad)[:-1]])  # P(D >= y)
-        # P(D >= y) computed from the full pmf for accuracy
         cdf_full = np.cumsum(self.pmf)
-        for y in range(bound + 1):
-            sf_ge[y] = 1.0 - (cdf_full[min(y - 1, dmax)] if y >= 1 else 0.0)
+        ys = np.arange(bound + 1)
+        sf_ge = np.where(ys >= 1, 1.0 - cdf_full[np.clip(ys - 1, 0, dmax)], 1.0)
         sf_ge = np.clip(sf_ge, 0.0, 1.0)
 
         nnz_counts = stock + 1
@@ -304,7 +303,7 @@ class LostSalesModel:
         z = np.arange(nnz, dtype=np.int64) - np.repeat(indptr[:-1], nnz_counts)
         y = stock[row_of]
         demand = y - z
-        prob = np.where(z == 0, sf_ge[y], pmf_pad[np.minimum(demand, bound)] * (demand <= dmax))
+        prob = np.where(z == 0, sf_ge[y], pmf_pad[demand])
         next_codes = base[row_of] + z * R ** (dim - 1)
         cols = np.searchsorted(self.codes, next_codes)
         if np.any(cols >= self.codes.size) or np.any(self.codes[np.minimum(cols, self.codes.size - 1)] != next_codes):
@@ -517,9 +516,11 @@ def solve_lost_sales(
     while True:
         model = LostSalesModel(pmf, L, h, p, B)
         out = model.relative_value_iteration(tol=tol, max_iter=max_iter, damping=damping)
-        post_ip = model.ip + out["orders"]
-        inner = model.ip < B
-        max_post = int(post_ip[inner].max()) if inner.any() else 0
+        # largest inventory position any optimal (positive) order raises the system to;
+        # the cap IP + q <= B binds iff this reaches B
+        orders = out["orders"]
+        post_ip = model.ip + orders
+        max_post = int(post_ip[orders > 0].max()) if np.any(orders > 0) else 0
         if max_post < B:
             break
         msg = f"optimal order reaches the truncation bound B={B} (L={L}, h={h}, p={p})"
