@@ -43,7 +43,9 @@ def choose_deployment(
     passing: list[tuple[str, Certificate]] = []
     for cid, cert in candidates:
         if not isinstance(cert, Certificate):
-            raise ValueError(f"candidate {cid!r}: expected a Certificate, got {type(cert).__name__}")
+            raise ValueError(
+                f"candidate {cid!r}: expected a Certificate, got {type(cert).__name__}"
+            )
         if cid in seen:
             raise ValueError(f"candidate id {cid!r} appears more than once")
         seen.add(cid)

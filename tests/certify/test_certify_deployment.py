@@ -36,13 +36,15 @@ def test_falls_back_to_reference_when_none_passes():
 
 
 def test_ties_break_on_lcb_then_id_regardless_of_order():
+    # equal UCB: "az" loses on LCB; "ay" and "bx" tie on LCB too, "ay" < "bx"
     pool = [
-        ("zeta", cert("zeta", 0.5, 2.0, True)),
-        ("alpha", cert("alpha", 0.3, 2.0, True)),
-        ("beta", cert("beta", 0.5, 2.0, True)),
+        ("bx", cert("bx", 0.5, 2.0, True)),
+        ("az", cert("az", 0.3, 2.0, True)),
+        ("ay", cert("ay", 0.5, 2.0, True)),
+        ("low", cert("low", 0.9, 1.9, True)),
     ]
     for perm in itertools.permutations(pool):
-        assert choose_deployment(list(perm), "ref").deployed_id == "beta"
+        assert choose_deployment(list(perm), "ref").deployed_id == "ay"
 
 
 def test_reference_entry_is_ignored_and_zero_ucb_keeps_reference():
