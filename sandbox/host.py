@@ -1,0 +1,236 @@
+"""``SandboxHost``: the :class:`~evaluation.host.PolicyHost` that runs policies in a sandbox.
+
+One host owns one long-lived worker (started lazily) for one replay problem. The worker is
+given only that problem (the agent-visible replay window) and, for the trusted step-by-step
+replay, one :class:`~inventory.observation.Observation` at a time (as a delta). Each
+:meth:`SandboxHost.open` forks a fresh candidate process inside the worker.
+
+Failure handling: a policy error, a limit hit or a per-request deadline is reported as
+:class:`~inventory.policy.PolicyError` and only that candidate dies. Any anomaly of the
+worker itself (no reply within the deadline plus a grace period, EOF, a malformed frame, a
+reply of the wrong shape) kills the whole sandbox and the next :meth:`open` starts a fresh
+one ("recycle"); handles opened on the old worker then raise PolicyError.
+
+Trust: replies are parsed as JSON and checked (:func:`sandbox.protocol.check_costs`,
+:func:`~sandbox.protocol.check_order`); nothing is unpickled or evaluated. Tuning values
+returned by ``mean_costs`` only steer the search; the score that decides anything is the
+trusted simulator's own replay of the decisions returned by :meth:`SandboxHandle.decide`.
+"""
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+import numpy as np
+
+from evaluation.host import PolicyHandle, PolicyHost
+from inventory.observation import Observation
+from inventory.policy import ParamSpec, PolicyError
+from inventory.replay import ReplayProblem
+from sandbox import protocol
+from sandbox.backends import Channel, Limits, SandboxBackend, select_backend
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    """Wall-clock deadlines (seconds) per request kind, enforced inside the worker.
+
+    The host waits ``grace`` longer before it declares the worker itself broken.
+    """
+
+    open: float = 10.0
+    space: float = 5.0
+    mean_costs: float = 60.0
+    decide: float = 2.0
+    close: float = 5.0
+    boot: float = 60.0
+    grace: float = 5.0
+
+
+class _Worker:
+    """One sandbox running the worker; serialises requests."""
+
+    def __init__(self, channel: Channel, generation: int):
+        self.channel = channel
+        self.generation = generation
+        self.lock = threading.Lock()
+        self.broken: str | None = None
+
+    def request(self, msg: dict[str, Any], deadline: float, grace: float) -> dict[str, Any]:
+        with self.lock:
+            if self.broken:
+                raise _WorkerBroken(self.broken)
+            try:
+                self.channel.send(msg)
+                reply = self.channel.recv(deadline + grace)
+            except (TimeoutError, EOFError, protocol.ProtocolError, OSError) as exc:
+                self.broken = f"{type(exc).__name__}: {exc}"
+                raise _WorkerBroken(self.broken) from exc
+            if not isinstance(reply, dict) or not isinstance(reply.get("ok"), bool):
+                self.broken = "worker sent a reply of the wrong shape"
+                raise _WorkerBroken(self.broken)
+            return reply
+
+
+class _WorkerBroken(Exception):
+    pass
+
+
+class SandboxHandle(PolicyHandle):
+    """One candidate process inside the host's worker."""
+
+    def __init__(self, host: "SandboxHost", hid: int, worker: _Worker, name: str):
+        self.host, self.hid, self.worker, self.name = host, hid, worker, name
+        self._encoder = protocol.ObservationEncoder()
+        self._closed = False
+        self._space: tuple[ParamSpec, ...] | None = None
+
+    def _call(self, op: str, deadline: float, **payload: Any) -> dict[str, Any]:
+        if self._closed:
+            raise PolicyError(f"policy {self.name}: handle is closed")
+        if self.worker is not self.host._worker:
+            raise PolicyError(f"policy {self.name}: its sandbox worker was recycled; reopen it")
+        reply = self.host._request({"op": op, "id": self.hid, "timeout": deadline, **payload}, deadline)
+        if not reply["ok"]:
+            kind = reply.get("kind", "policy")
+            err = str(reply.get("error", "unknown error"))[:2000]
+            if kind in ("timeout", "dead", "protocol"):
+                self._closed = True
+            raise PolicyError(f"policy {self.name}: {err}" if kind != "policy" else err)
+        return reply
+
+    def space(self) -> tuple[ParamSpec, ...]:
+        if self._space is None:
+            raw = self._call("space", self.host.deadlines.space).get("space")
+            if not isinstance(raw, list):
+                raise PolicyError("sandbox returned a malformed search space")
+            specs = []
+            for item in raw:
+                if not (isinstance(item, list) and len(item) == 5 and isinstance(item[0], str)):
+                    raise PolicyError("sandbox returned a malformed search space")
+                name, low, high, integer, log_ = item
+                if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (low, high)):
+                    raise PolicyError("sandbox returned non-numeric bounds")
+                specs.append(ParamSpec(name, float(low), float(high), bool(integer), bool(log_)))
+            self._space = tuple(specs)
+        return self._space
+
+    def mean_costs(self, params: Mapping[str, np.ndarray]) -> np.ndarray:
+        n = len(next(iter(params.values()))) if params else 1
+        reply = self._call("mean_costs", self.host.deadlines.mean_costs, params=protocol.encode_params(params))
+        try:
+            return protocol.check_costs(reply.get("costs"), n)
+        except protocol.ProtocolError as exc:
+            raise PolicyError(f"policy {self.name}: sandbox returned malformed costs ({exc})") from exc
+
+    def decide(self, obs: Observation, params: Mapping[str, float]) -> float:
+        reply = self._call("decide", self.host.deadlines.decide, obs=self._encoder.encode(obs),
+                           params=protocol.encode_scalar_params(params))
+        try:
+            return protocol.check_order(reply.get("order"))
+        except protocol.ProtocolError as exc:
+            raise PolicyError(f"policy {self.name}: day {obs.t}: {exc}") from exc
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if self.worker is self.host._worker and not self.worker.broken:
+            try:
+                self.host._request({"op": "close", "id": self.hid, "timeout": self.host.deadlines.close},
+                                   self.host.deadlines.close)
+            except PolicyError:
+                pass
+
+
+class SandboxHost(PolicyHost):
+    """Runs policy code in a sandboxed worker for one (agent-visible) replay problem."""
+
+    def __init__(self, problem: ReplayProblem, backend: SandboxBackend | str = "auto", *,
+                 limits: Limits | None = None, deadlines: Deadlines = Deadlines()):
+        super().__init__(problem)
+        self.backend = backend if isinstance(backend, SandboxBackend) else select_backend(backend, limits)
+        self.name = f"sandbox-{self.backend.name}"
+        self.limits = limits or self.backend.limits
+        self.deadlines = deadlines
+        self._worker: _Worker | None = None
+        self._generation = 0
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+        self._encoded_problem = protocol.encode_problem(problem)
+        self.recycles = 0
+
+    # ------------------------------------------------------------ worker lifecycle
+
+    def _ensure_worker(self) -> _Worker:
+        with self._lock:
+            if self._worker is not None and not self._worker.broken and self._worker.channel.alive():
+                return self._worker
+            if self._worker is not None:
+                self._retire(self._worker, "recycle")
+            t0 = time.perf_counter()
+            channel = self.backend.start_worker()
+            self._generation += 1
+            worker = _Worker(channel, self._generation)
+            try:
+                reply = worker.request({"op": "init", "problem": self._encoded_problem,
+                                        "limits": self.limits.candidate_rlimits(),
+                                        "pidns": self.backend.has_pid_namespace},
+                                       self.deadlines.boot, self.deadlines.grace)
+            except _WorkerBroken as exc:
+                channel.kill()
+                raise PolicyError(f"sandbox worker ({self.backend.name}) failed to start: {exc}") from exc
+            if not reply.get("ok"):
+                channel.kill()
+                raise PolicyError(f"sandbox worker ({self.backend.name}) rejected init: {reply.get('error')}")
+            log.debug("sandbox worker %d (%s) ready in %.1f ms", self._generation, self.backend.name,
+                      1000 * (time.perf_counter() - t0))
+            self._worker = worker
+            return worker
+
+    def _retire(self, worker: _Worker, why: str) -> None:
+        if why == "recycle":
+            self.recycles += 1
+            log.warning("recycling sandbox worker %d (%s): %s", worker.generation, self.backend.name, worker.broken)
+        worker.channel.kill()
+
+    def _request(self, msg: dict[str, Any], deadline: float) -> dict[str, Any]:
+        worker = self._worker
+        if worker is None:
+            raise PolicyError("sandbox worker is not running")
+        try:
+            return worker.request(msg, deadline, self.deadlines.grace)
+        except _WorkerBroken as exc:
+            with self._lock:
+                if self._worker is worker:
+                    self._retire(worker, "recycle")
+                    self._worker = None
+            raise PolicyError(f"sandbox worker failed and was recycled: {exc}") from exc
+
+    # ------------------------------------------------------------ PolicyHost
+
+    def open(self, source: str, name: str) -> PolicyHandle:
+        worker = self._ensure_worker()
+        hid = next(self._ids)
+        reply = self._request({"op": "open", "id": hid, "source": source, "name": name,
+                               "timeout": self.deadlines.open}, self.deadlines.open)
+        if not reply["ok"]:
+            raise PolicyError(str(reply.get("error", "policy failed to load"))[:2000])
+        return SandboxHandle(self, hid, worker, name)
+
+    def ping(self) -> dict[str, Any]:
+        """Worker liveness and the pids its sweep killed (diagnostics and tests)."""
+        self._ensure_worker()
+        return self._request({"op": "ping"}, 5.0)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._worker is not None:
+                self._retire(self._worker, "close")
+                self._worker = None

@@ -1,0 +1,254 @@
+"""Wire format between the trusted host and the sandboxed worker.
+
+Frames are a 4-byte big-endian length followed by that many bytes of UTF-8 JSON (Python's
+``json``, which round-trips every float exactly through ``repr`` and accepts NaN/Infinity).
+Nothing coming out of a sandbox is ever unpickled or evaluated: the trusted side only
+parses JSON and then checks types and shapes (:func:`check_costs`, :func:`check_order`).
+
+Codecs here turn a :class:`~inventory.replay.ReplayProblem` and an
+:class:`~inventory.observation.Observation` into plain JSON values and back, preserving
+dtypes, so the worker replays with exactly the arrays an in-process host would use.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import struct
+from typing import Any, BinaryIO, Mapping
+
+import numpy as np
+
+from inventory.observation import Observation
+from inventory.replay import ReplayProblem
+from inventory.sequence import Availability, CostModel, DemandSequence, FeatureKind, FeatureSpec
+from inventory.simulator import InitialState
+
+MAX_FRAME = 64 * 1024 * 1024
+_HEADER = struct.Struct(">I")
+_DTYPES = {"float64", "int64", "bool", "float32", "int32"}
+
+
+class ProtocolError(Exception):
+    """A malformed, oversized or truncated frame: the peer is broken or hostile."""
+
+
+def encode(msg: Any) -> bytes:
+    body = json.dumps(msg, separators=(",", ":")).encode("utf-8")
+    if len(body) > MAX_FRAME:
+        raise ProtocolError(f"frame of {len(body)} bytes exceeds {MAX_FRAME}")
+    return _HEADER.pack(len(body)) + body
+
+
+def decode_body(body: bytes) -> Any:
+    try:
+        return json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise ProtocolError(f"invalid JSON frame: {exc}") from exc
+
+
+def read_exact_fd(fd: int, n: int) -> bytes:
+    buf = bytearray()
+    while len(buf) < n:
+        chunk = os.read(fd, n - len(buf))
+        if not chunk:
+            raise EOFError("peer closed the pipe")
+        buf += chunk
+    return bytes(buf)
+
+
+def read_frame_fd(fd: int, max_frame: int = MAX_FRAME) -> Any:
+    (n,) = _HEADER.unpack(read_exact_fd(fd, 4))
+    if n > max_frame:
+        raise ProtocolError(f"frame of {n} bytes exceeds {max_frame}")
+    return decode_body(read_exact_fd(fd, n))
+
+
+def write_frame_fd(fd: int, msg: Any) -> None:
+    data = memoryview(encode(msg))
+    while data:
+        k = os.write(fd, data)
+        data = data[k:]
+
+
+def write_frame_file(fh: BinaryIO, msg: Any) -> None:
+    fh.write(encode(msg))
+    fh.flush()
+
+
+# ---------------------------------------------------------------- arrays
+
+
+def encode_array(a: np.ndarray) -> dict[str, Any]:
+    arr = np.asarray(a)
+    if arr.dtype == object:
+        return {"dtype": "object", "values": [v if isinstance(v, str) else _scalar(v) for v in arr.tolist()]}
+    name = str(arr.dtype)
+    if name not in _DTYPES:
+        arr, name = arr.astype(float), "float64"
+    return {"dtype": name, "shape": list(arr.shape), "values": arr.reshape(-1).tolist()}
+
+
+def _scalar(v: Any) -> Any:
+    if isinstance(v, (bool, int, float, str)) or v is None:
+        return v
+    if isinstance(v, np.generic):
+        return v.item()
+    return str(v)
+
+
+def decode_array(d: Mapping[str, Any]) -> np.ndarray:
+    dtype = d["dtype"]
+    if dtype == "object":
+        out = np.empty(len(d["values"]), dtype=object)
+        out[:] = d["values"]
+        return out
+    if dtype not in _DTYPES:
+        raise ProtocolError(f"dtype {dtype!r} not allowed")
+    return np.array(d["values"], dtype=dtype).reshape(d.get("shape", [-1]))
+
+
+def encode_params(params: Mapping[str, Any]) -> dict[str, Any]:
+    return {str(k): encode_array(np.asarray(v)) for k, v in params.items()}
+
+
+def decode_params(d: Mapping[str, Any]) -> dict[str, np.ndarray]:
+    return {k: decode_array(v) for k, v in d.items()}
+
+
+def encode_scalar_params(params: Mapping[str, float]) -> dict[str, Any]:
+    """Scalar parameters keep their Python type (int stays int, float stays float)."""
+    out = {}
+    for k, v in params.items():
+        if isinstance(v, (bool, np.bool_)):
+            out[str(k)] = bool(v)
+        elif isinstance(v, (int, np.integer)):
+            out[str(k)] = int(v)
+        else:
+            out[str(k)] = float(v)
+    return out
+
+
+# ---------------------------------------------------------------- problem
+
+
+def encode_problem(problem: ReplayProblem) -> dict[str, Any]:
+    seq = problem.seq
+    return {
+        "dates": list(seq.dates),
+        "demand": encode_array(seq.demand),
+        "features": {k: encode_array(v) for k, v in seq.features.items()},
+        "specs": [{"name": s.name, "kind": s.kind.value, "availability": s.availability.value,
+                   "horizon": s.horizon, "description": s.description} for s in problem.specs],
+        "model": {"h": problem.model.h, "p": problem.model.p, "lead_time": problem.model.lead_time,
+                  "integer_orders": problem.model.integer_orders},
+        "init": {"on_hand": problem.init.on_hand, "pipeline": list(problem.init.pipeline)},
+    }
+
+
+def decode_problem(d: Mapping[str, Any]) -> ReplayProblem:
+    seq = DemandSequence(list(d["dates"]), decode_array(d["demand"]),
+                         {k: decode_array(v) for k, v in d["features"].items()})
+    specs = tuple(FeatureSpec(s["name"], FeatureKind(s["kind"]), Availability(s["availability"]),
+                              int(s["horizon"]), s.get("description", "")) for s in d["specs"])
+    m = d["model"]
+    model = CostModel(m["h"], m["p"], m["lead_time"], m["integer_orders"])
+    init = InitialState(d["init"]["on_hand"], tuple(d["init"]["pipeline"]))
+    return ReplayProblem(seq, specs, model, init)
+
+
+# ---------------------------------------------------------------- observations
+
+
+class ObservationEncoder:
+    """Sends an observation as a delta against what this peer was already sent.
+
+    Observations of one replay only grow (``demand`` and every feature are prefixes of
+    the sequence), so after the first call only the new entries travel. Any observation
+    that is not an extension of the previous one (a new replay, or ``t`` going back)
+    resets the peer's buffers. Only values the Observation itself holds are sent.
+    """
+
+    def __init__(self) -> None:
+        self._demand_len = 0
+        self._feat_len: dict[str, int] = {}
+        self._last_t = -1
+        self._last_demand: np.ndarray | None = None
+
+    def encode(self, obs: Observation) -> dict[str, Any]:
+        demand = np.asarray(obs.demand)
+        feats = {k: np.asarray(v) for k, v in obs.features.items()}
+        reset = (
+            obs.t <= self._last_t or self._last_demand is None or len(demand) < self._demand_len
+            or set(feats) != set(self._feat_len)
+            or any(len(v) < self._feat_len.get(k, 0) for k, v in feats.items())
+            or (self._demand_len and not np.array_equal(demand[: self._demand_len], self._last_demand[: self._demand_len], equal_nan=True))
+        )
+        if reset:
+            self._demand_len, self._feat_len = 0, {k: 0 for k in feats}
+        msg = {
+            "reset": bool(reset), "t": int(obs.t), "date": str(obs.date),
+            "on_hand": float(obs.on_hand), "position": float(obs.position),
+            "pipeline": encode_array(np.asarray(obs.pipeline, dtype=float)),
+            "h": obs.h, "p": obs.p, "lead_time": int(obs.lead_time),
+            "demand_new": encode_array(demand[self._demand_len:]),
+            "features_new": {k: encode_array(v[self._feat_len[k]:]) for k, v in feats.items()},
+        }
+        self._demand_len = len(demand)
+        self._feat_len = {k: len(v) for k, v in feats.items()}
+        self._last_t = int(obs.t)
+        self._last_demand = demand.copy()
+        return msg
+
+
+class ObservationDecoder:
+    """The worker-side mirror of :class:`ObservationEncoder`."""
+
+    def __init__(self) -> None:
+        self._demand = np.empty(0)
+        self._features: dict[str, np.ndarray] = {}
+
+    def decode(self, msg: Mapping[str, Any]) -> Observation:
+        if msg["reset"]:
+            self._demand = np.empty(0)
+            self._features = {}
+        new_d = decode_array(msg["demand_new"])
+        self._demand = np.concatenate([self._demand, new_d]) if len(self._demand) else new_d.astype(float)
+        for k, enc in msg["features_new"].items():
+            new = decode_array(enc)
+            old = self._features.get(k)
+            self._features[k] = new if old is None else np.concatenate([old, new]).astype(old.dtype if len(old) else new.dtype)
+        demand = self._demand.view()
+        demand.flags.writeable = False
+        feats = {}
+        for k, v in self._features.items():
+            view = v.view()
+            view.flags.writeable = False
+            feats[k] = view
+        return Observation(
+            t=msg["t"], date=msg["date"], on_hand=float(msg["on_hand"]),
+            pipeline=decode_array(msg["pipeline"]), position=float(msg["position"]),
+            demand=demand, features=feats, h=msg["h"], p=msg["p"], lead_time=msg["lead_time"],
+        )
+
+
+# ---------------------------------------------------------------- checks on replies
+
+
+def check_costs(values: Any, n: int) -> np.ndarray:
+    """Validate a mean-costs reply from the sandbox: a list of ``n`` numbers."""
+    if not isinstance(values, list) or len(values) != n:
+        raise ProtocolError(f"expected a list of {n} costs")
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+        raise ProtocolError("costs must be numbers")
+    return np.array(values, dtype=float)
+
+
+def check_order(value: Any) -> float:
+    """Validate an order reply: a finite number >= 0."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ProtocolError("order must be a number")
+    v = float(value)
+    if not math.isfinite(v) or v < 0:
+        raise ProtocolError(f"order {v!r} is not a finite number >= 0")
+    return v

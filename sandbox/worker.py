@@ -1,0 +1,335 @@
+"""The long-lived policy worker. Runs *inside* a sandbox; never imported by the host's hot path.
+
+Protocol (frames of :mod:`sandbox.protocol` on the worker's stdin/stdout):
+
+``{"op": "init", "problem": ..., "limits": {...}, "pidns": bool}``
+    once, first. ``problem`` is the agent-visible replay problem (nothing else is ever sent).
+``{"op": "open", "id": n, "source": str, "name": str, "timeout": s}``
+    forks a child for candidate ``n``; the child applies its own rlimits, becomes its own
+    session and process group, closes every descriptor but its private pipe pair, and only
+    then compiles the source.
+``{"op": "space" | "mean_costs" | "decide" | "close", "id": n, ..., "timeout": s}``
+    forwarded to candidate ``n``'s child; its reply is relayed back.
+``{"op": "ping"}``
+    liveness and the list of processes the sweep killed so far (for tests).
+
+Every reply is ``{"ok": true, ...}`` or ``{"ok": false, "kind": "policy"|"timeout"|"dead"|
+"protocol", "error": str}``. A request that outlives its wall-clock deadline gets the whole
+process group (and session) of its child killed with SIGKILL. After every request the worker
+sweeps: any process that is neither pid 1, the worker, nor in the session of a live
+candidate is killed, so double-forked daemons do not survive their candidate.
+"""
+from __future__ import annotations
+
+import os
+import resource
+import select
+import signal
+import sys
+import time
+import traceback
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from inventory.policy import PolicyError, compile_policy
+from inventory.replay import ReplayProblem
+from inventory.simulator import call_policy
+from sandbox import protocol
+
+CHILD_MAX_FRAME = 16 * 1024 * 1024
+
+
+@dataclass
+class Child:
+    pid: int
+    to_child: int
+    from_child: int
+
+
+def _set_limits(limits: dict[str, int]) -> None:
+    table = {
+        "cpu_s": resource.RLIMIT_CPU, "as_bytes": resource.RLIMIT_AS, "fsize_bytes": resource.RLIMIT_FSIZE,
+        "nofile": resource.RLIMIT_NOFILE, "nproc": resource.RLIMIT_NPROC, "core": resource.RLIMIT_CORE,
+    }
+    for key, res in table.items():
+        if key not in limits:
+            continue
+        val = int(limits[key])
+        try:
+            _, hard = resource.getrlimit(res)
+            hard_new = val + (1 if key == "cpu_s" else 0)
+            if hard != resource.RLIM_INFINITY:
+                hard_new = min(hard_new, hard)
+                val = min(val, hard_new)
+            resource.setrlimit(res, (val, hard_new))
+        except (ValueError, OSError):
+            pass
+
+
+def _no_dump() -> None:
+    """Make the worker non-dumpable, so same-uid candidates cannot ptrace or read its memory."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE = 4
+    except (OSError, AttributeError):
+        pass
+
+
+def _child_main(req_fd: int, resp_fd: int, msg: dict[str, Any], problem: ReplayProblem, limits: dict[str, int]) -> None:
+    """Candidate process: never returns."""
+    code = 0
+    try:
+        os.setsid()
+        devnull = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(devnull, fd)
+        keep = {0, 1, 2, req_fd, resp_fd}
+        for fd in range(3, 1024):
+            if fd not in keep:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        _set_limits(limits)
+        try:
+            program = compile_policy(msg["source"], str(msg.get("name", "policy")))
+        except PolicyError as exc:
+            protocol.write_frame_fd(resp_fd, {"ok": False, "kind": "policy", "error": str(exc)})
+            os._exit(0)
+        protocol.write_frame_fd(resp_fd, {"ok": True})
+        decoder = protocol.ObservationDecoder()
+        while True:
+            try:
+                req = protocol.read_frame_fd(req_fd)
+            except EOFError:
+                break
+            protocol.write_frame_fd(resp_fd, _child_op(program, problem, decoder, req))
+            if req.get("op") == "close":
+                break
+    except BaseException:  # noqa: BLE001 - the child must always end with _exit
+        code = 3
+    os._exit(code)
+
+
+def _child_op(program: Any, problem: ReplayProblem, decoder: protocol.ObservationDecoder, req: dict[str, Any]) -> dict[str, Any]:
+    op = req.get("op")
+    try:
+        if op == "space":
+            specs = program.space(problem.info)
+            return {"ok": True, "space": [[s.name, s.low, s.high, s.integer, s.log] for s in specs]}
+        if op == "mean_costs":
+            params = protocol.decode_params(req["params"])
+            costs = problem.mean_costs(program, params)
+            return {"ok": True, "costs": [float(c) for c in np.asarray(costs, dtype=float).tolist()]}
+        if op == "decide":
+            obs = decoder.decode(req["obs"])
+            q = call_policy(program, obs, dict(req["params"]))
+            return {"ok": True, "order": float(q)}
+        if op == "close":
+            return {"ok": True}
+        return {"ok": False, "kind": "protocol", "error": f"unknown op {op!r}"}
+    except PolicyError as exc:
+        return {"ok": False, "kind": "policy", "error": str(exc)}
+    except MemoryError:
+        return {"ok": False, "kind": "policy", "error": "policy ran out of memory"}
+    except Exception as exc:  # noqa: BLE001 - policy code may raise anything
+        return {"ok": False, "kind": "policy", "error": f"{type(exc).__name__}: {exc}"}
+
+
+class Worker:
+    def __init__(self, out_fd: int, in_fd: int):
+        self.out_fd, self.in_fd = out_fd, in_fd
+        self.problem: ReplayProblem | None = None
+        self.limits: dict[str, int] = {}
+        self.pidns = True
+        self.children: dict[int, Child] = {}
+        self.dead_sessions: set[int] = set()
+        self.swept: list[int] = []
+
+    # ------------------------------------------------------------ candidates
+
+    def _open(self, msg: dict[str, Any]) -> dict[str, Any]:
+        hid = int(msg["id"])
+        if hid in self.children:
+            return {"ok": False, "kind": "protocol", "error": f"candidate {hid} already open"}
+        req_r, req_w = os.pipe()
+        resp_r, resp_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(req_w)
+            os.close(resp_r)
+            assert self.problem is not None
+            _child_main(req_r, resp_w, msg, self.problem, self.limits)
+        os.close(req_r)
+        os.close(resp_w)
+        child = Child(pid, req_w, resp_r)
+        self.children[hid] = child
+        reply = self._await(hid, child, float(msg.get("timeout", 10.0)))
+        if not reply.get("ok"):
+            self._kill(hid)
+        return reply
+
+    def _forward(self, msg: dict[str, Any]) -> dict[str, Any]:
+        hid = int(msg["id"])
+        child = self.children.get(hid)
+        if child is None:
+            return {"ok": False, "kind": "dead", "error": f"candidate {hid} is not running"}
+        timeout = float(msg.pop("timeout", 10.0))
+        try:
+            protocol.write_frame_fd(child.to_child, msg)
+        except OSError:
+            self._kill(hid)
+            return {"ok": False, "kind": "dead", "error": "policy process died"}
+        reply = self._await(hid, child, timeout)
+        if msg.get("op") == "close" or reply.get("kind") in ("timeout", "dead", "protocol"):
+            self._kill(hid)
+        return reply
+
+    def _await(self, hid: int, child: Child, timeout: float) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                self._kill(hid)
+                return {"ok": False, "kind": "timeout", "error": f"policy exceeded its {timeout:g} s wall-clock deadline"}
+            r, _, _ = select.select([child.from_child], [], [], left)
+            if r:
+                break
+        try:
+            reply = protocol.read_frame_fd(child.from_child, CHILD_MAX_FRAME)
+        except EOFError:
+            self._kill(hid)
+            return {"ok": False, "kind": "dead", "error": "policy process died (killed by a limit or crashed)"}
+        except protocol.ProtocolError as exc:
+            self._kill(hid)
+            return {"ok": False, "kind": "protocol", "error": f"policy process sent garbage: {exc}"}
+        if not isinstance(reply, dict):
+            self._kill(hid)
+            return {"ok": False, "kind": "protocol", "error": "policy process sent a non-object"}
+        return reply
+
+    def _kill(self, hid: int) -> None:
+        child = self.children.pop(hid, None)
+        if child is None:
+            return
+        for sig_target in (lambda: os.killpg(child.pid, signal.SIGKILL), lambda: os.kill(child.pid, signal.SIGKILL)):
+            try:
+                sig_target()
+            except (ProcessLookupError, PermissionError):
+                pass
+        try:
+            os.waitpid(child.pid, 0)
+        except ChildProcessError:
+            pass
+        for fd in (child.to_child, child.from_child):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self.dead_sessions.add(child.pid)
+
+    # ------------------------------------------------------------ sweep
+
+    def sweep(self) -> list[int]:
+        """Kill every process that belongs to no live candidate; returns the pids killed."""
+        me = os.getpid()
+        live = {c.pid for c in self.children.values()}
+        killed = []
+        try:
+            entries = os.listdir("/proc")
+        except OSError:
+            return killed
+        for name in entries:
+            if not name.isdigit():
+                continue
+            pid = int(name)
+            if pid in (1, me):
+                continue
+            try:
+                with open(f"/proc/{pid}/stat", "rb") as fh:
+                    stat = fh.read().decode("ascii", "replace")
+                fields = stat[stat.rindex(")") + 2:].split()
+                sid = int(fields[3])
+            except (OSError, ValueError, IndexError):
+                continue
+            if sid in live:
+                continue
+            if not self.pidns and sid not in self.dead_sessions:
+                continue  # without a pid namespace only our own dead sessions are ours
+            try:
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
+            except (ProcessLookupError, PermissionError):
+                pass
+        self._reap()
+        self.swept.extend(killed)
+        return killed
+
+    def _reap(self) -> None:
+        while True:
+            try:
+                pid, _ = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+
+    # ------------------------------------------------------------ loop
+
+    def handle(self, msg: Any) -> dict[str, Any]:
+        if not isinstance(msg, dict):
+            return {"ok": False, "kind": "protocol", "error": "request must be an object"}
+        op = msg.get("op")
+        if op == "init":
+            self.problem = protocol.decode_problem(msg["problem"])
+            self.limits = {k: int(v) for k, v in msg.get("limits", {}).items()}
+            self.pidns = bool(msg.get("pidns", True))
+            return {"ok": True, "pid": os.getpid()}
+        if op == "ping":
+            return {"ok": True, "pid": os.getpid(), "swept": list(self.swept), "live": len(self.children)}
+        if self.problem is None:
+            return {"ok": False, "kind": "protocol", "error": "init first"}
+        if op == "open":
+            return self._open(msg)
+        if op in ("space", "mean_costs", "decide", "close"):
+            return self._forward(msg)
+        return {"ok": False, "kind": "protocol", "error": f"unknown op {op!r}"}
+
+    def run(self) -> None:
+        while True:
+            try:
+                msg = protocol.read_frame_fd(self.in_fd)
+            except EOFError:
+                break
+            try:
+                reply = self.handle(msg)
+            except Exception as exc:  # noqa: BLE001 - report, never die silently
+                reply = {"ok": False, "kind": "protocol", "error": f"worker error {type(exc).__name__}: {exc}",
+                         "trace": traceback.format_exc(limit=3)}
+            self.sweep()
+            protocol.write_frame_fd(self.out_fd, reply)
+        for hid in list(self.children):
+            self._kill(hid)
+        self.sweep()
+
+
+def main() -> None:
+    """Entry point inside the sandbox: protocol on the original stdin/stdout only."""
+    in_fd, out_fd = os.dup(0), os.dup(1)
+    devnull = os.open(os.devnull, os.O_RDWR)
+    os.dup2(devnull, 0)
+    os.dup2(devnull, 1)
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    _no_dump()
+    Worker(out_fd, in_fd).run()
+
+
+if __name__ == "__main__":
+    main()
+    sys.exit(0)
