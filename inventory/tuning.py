@@ -55,7 +55,7 @@ def tune(
     space: Sequence[ParamSpec],
     config: TuningConfig = TuningConfig(),
     *,
-    storage: str | None = None,
+    storage: "str | optuna.storages.BaseStorage | None" = None,
     study_name: str = "policy",
 ) -> TuneResult:
     """Minimise ``objective`` (mean cost per parameter set) over ``space``."""

@@ -1,0 +1,150 @@
+"""The main loop of an evolve run (SPEC §5): initial pool, rounds, gating, deployment.
+
+``run`` is resumable: everything it decides is a deterministic function of the trusted
+records in the run directory, so after ``kill -9`` a resumed run re-gates the completed
+rounds from disk (without asking the proposer again), re-uses every candidate already
+evaluated, and continues with the first unfinished round.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from tqdm import tqdm
+
+from certify import Deployment, gain_bound, pairs_budget
+from evaluation.trusted import EvalRecord, TrustedEvaluator
+from evolve.config import EvolveConfig
+from evolve.pool import Member, Pool
+from evolve.proposer import Feedback, Outcome, PoolEntry, Proposal, ProposalContext, Proposer
+from evolve.rundir import RunDir
+from inventory.policy import source_hash
+from inventory.workspace import Workspace
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RunResult:
+    run_dir: Path
+    pool: Pool
+    deployment: Deployment
+    deployed_source: str
+    seconds: float
+
+
+def candidate_id(round_no: int, source: str) -> str:
+    return f"r{round_no:02d}-{source_hash(source)}"
+
+
+def gain_bound_for(ws: Workspace) -> float:
+    """B = h * I_max + p * D_max with D_max the largest replay demand and I_max = (L + 2) D_max.
+
+    Fixed from the workspace before any gain is seen. A policy that holds more than I_max
+    breaks the bound; its Hoeffding certificate is then refused (the gate fails).
+    """
+    d_max = float(ws.replay.demand.max())
+    model = ws.spec.model
+    return gain_bound(model.h, model.p, (model.lead_time + 2) * d_max, d_max)
+
+
+class Controller:
+    def __init__(self, ws: Workspace, run_dir: RunDir, config: EvolveConfig,
+                 evaluator: TrustedEvaluator, proposer: Proposer):
+        self.ws, self.rd, self.cfg, self.ev, self.proposer = ws, run_dir, config, evaluator, proposer
+        self.done = run_dir.evaluated()
+        self.feedback: list[Feedback] = []
+        self.refined: set[str] = set()
+
+    # ---- evaluation with memo on disk
+    def _evaluate(self, source: str, name: str, cid: str, round_no: int, origin: str,
+                  params: dict[str, float] | None = None) -> EvalRecord:
+        if cid in self.done:
+            return self.done[cid][0]
+        rec = self.ev.evaluate(source, name, cid, params=params)
+        self.rd.save_candidate(rec, source, round_no, origin)
+        self.done[cid] = (rec, round_no, origin)
+        if not rec.ok:
+            log.info("candidate %s (%s) %s: %s", cid, name, rec.status, rec.error)
+        return rec
+
+    def _initial_pool(self) -> Pool:
+        sc = self.cfg.search
+        per_round = sc.candidates_per_round
+        pool = Pool(self.cfg.certify, pairs_budget(len(self.ws.baselines), sc.rounds * per_round),
+                    gain_bound_for(self.ws), self.ws.spec.problem.lead_time)
+        for name, rec in self.ws.baselines.items():
+            src = self.ws.baseline_source(name)
+            cid = f"baseline-{name}"
+            er = self._evaluate(src, name, cid, 0, "baseline", params=rec.params)
+            if not er.ok:
+                raise RuntimeError(f"baseline {name} failed in the trusted evaluator: {er.error}")
+            pool.add_initial(Member(er, src, "baseline", 0))
+        if sc.reference == "best_baseline":
+            ref = min(pool.members.values(), key=lambda m: (m.record.replay_cost, m.id)).id
+        else:
+            ref = f"baseline-{sc.reference}"
+            if ref not in pool.members:
+                raise ValueError(f"search.reference {sc.reference!r} is not a baseline ({', '.join(self.ws.baselines)})")
+        pool.certify_initial(ref)
+        self.rd.append("champion_history.jsonl", {"round": 0, "champion": pool.champion_id, "reference": ref})
+        return pool
+
+    def _context(self, pool: Pool, round_no: int) -> ProposalContext:
+        entries = tuple(
+            PoolEntry(m.id, m.record.name, m.source, float(m.record.replay_cost), dict(m.record.params),
+                      "refined" if m.id in self.refined else m.origin,
+                      None if m.safety is None else float(m.safety.lcb))
+            for m in pool.members.values()
+        )
+        return ProposalContext(self.ws, round_no, self.cfg.search.rounds, self.cfg.search.seed, entries,
+                               pool.champion_id, pool.reference_id, tuple(self.feedback))
+
+    def _gate(self, pool: Pool, proposal: Proposal, round_no: int, best_baseline: float, live: bool) -> str:
+        cid = candidate_id(round_no, proposal.source)
+        if cid in pool.members:
+            return cid
+        rec = self._evaluate(proposal.source, proposal.name, cid, round_no, self.proposer.name)
+        if rec.ok:
+            result = pool.admit(Member(rec, proposal.source, self.proposer.name, round_no))
+            status, message = result.status, result.message
+        else:
+            status, message = "failed" if rec.status == "failed" else "rejected", rec.error or ""
+        self.feedback.append(Feedback(round_no, cid, proposal.name, status, rec.replay_cost, message))
+        if live:
+            self.proposer.observe(proposal, Outcome(
+                cid, status, rec.ok, rec.replay_cost, best_baseline,
+                bool(rec.ok and rec.replay_cost < best_baseline), message))
+        return cid
+
+    def run(self, progress: bool = True) -> tuple[Pool, Deployment]:
+        pool = self._initial_pool()
+        best_baseline = min(m.record.replay_cost for m in pool.members.values())
+        completed = self.rd.completed_rounds()
+        sc = self.cfg.search
+        bar = tqdm(total=sc.rounds, desc="rounds", unit="round", disable=not progress, leave=False)
+        for r in range(1, sc.rounds + 1):
+            if r in completed:
+                ids = completed[r]["candidates"]
+                for cid in ids:
+                    if cid in self.done and cid not in pool.members:
+                        rec, _, origin = self.done[cid]
+                        prop = Proposal(self.rd.candidate_source(cid), rec.name)
+                        self._gate(pool, prop, r, best_baseline, live=False)
+            else:
+                proposals = self.proposer.propose(self._context(pool, r))[: sc.candidates_per_round]
+                ids = [self._gate(pool, p, r, best_baseline, live=True) for p in proposals]
+                self.rd.append("rounds.jsonl", {"round": r, "candidates": ids, "champion": pool.champion_id})
+            if sc.refine:
+                valid = [pool.members[c] for c in ids if c in pool.members]
+                if valid:
+                    self.refined.add(min(valid, key=lambda m: m.record.replay_cost).id)
+            if r not in completed:
+                self.rd.append("champion_history.jsonl", {"round": r, "champion": pool.champion_id})
+            bar.update(1)
+            bar.set_postfix(champion=pool.champion_id)
+        bar.close()
+        return pool, pool.deployment()

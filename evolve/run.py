@@ -1,0 +1,110 @@
+"""Assemble and execute one evolve run: workspace, run directory, host, evaluator, loop, report."""
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+from evaluation.host import InProcessHost, PolicyHost
+from evaluation.trusted import TrustedEvaluator
+from evolve.config import EvolveConfig
+from evolve.controller import Controller
+from evolve.proposer import Proposer
+from evolve.report import ForwardSummary, forward_summary, render_report
+from evolve.rundir import RunDir, file_digest
+from inventory.replay import ReplayProblem
+from inventory.workspace import MANIFEST_FILE, Workspace, load_workspace
+
+log = logging.getLogger(__name__)
+
+ProposerFactory = Callable[[EvolveConfig, Workspace, RunDir], Proposer]
+
+
+@dataclass
+class RunOutcome:
+    run_dir: Path
+    deployed_id: str
+    report: str
+    forward: ForwardSummary | None
+    seconds: float
+
+
+def open_host(problem: ReplayProblem, backend: str) -> PolicyHost:
+    """A policy host for ``backend``; "none" runs policy code in this process."""
+    if backend == "none":
+        log.warning("sandbox disabled: candidate policies run in the evaluator's own process")
+        return InProcessHost(problem)
+    from sandbox import open_host as sandbox_host  # sandbox never imports evolve
+    return sandbox_host(problem, backend)
+
+
+def policy_validator():
+    from sandbox.validator import validate_policy
+
+    def check(source: str) -> tuple[bool, tuple[str, ...]]:
+        v = validate_policy(source)
+        return v.ok, tuple(v.reasons)
+    return check
+
+
+def default_run_dir(ws: Workspace, root: Path = Path("runs")) -> Path:
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    return root / f"{ws.name}-{stamp}"
+
+
+def execute(
+    workspace: Path | None,
+    config: EvolveConfig,
+    proposer_factory: ProposerFactory,
+    *,
+    run_dir: Path | None = None,
+    resume: Path | None = None,
+    progress: bool = True,
+) -> RunOutcome:
+    """Run (or resume) evolve on a workspace and write the report into the run directory."""
+    start = time.perf_counter()
+    if resume is not None:
+        rd = RunDir(resume)
+        meta = rd.meta()
+        config = EvolveConfig.from_dict(rd.config_dict(), str(rd.root / "config.toml"))
+        ws = load_workspace(meta["workspace"])
+        if file_digest(ws.root / MANIFEST_FILE) != meta["workspace_manifest_sha256"]:
+            raise RuntimeError(f"{ws.root}: workspace changed since the run started; cannot resume {rd.root}")
+        log.info("resuming %s: %d candidates already evaluated", rd.root, len(rd.evaluated()))
+    else:
+        if workspace is None:
+            raise ValueError("either a workspace or --resume RUN_DIR is required")
+        ws = load_workspace(workspace)
+        rd = RunDir(run_dir or default_run_dir(ws))
+        rd.create({"workspace": str(ws.root.resolve()),
+                   "workspace_manifest_sha256": file_digest(ws.root / MANIFEST_FILE),
+                   "started": datetime.now(timezone.utc).isoformat()}, config.to_dict())
+    log.info("run directory: %s", rd.root)
+    proposer = proposer_factory(config, ws, rd)
+    host = open_host(ws.replay_problem(), config.sandbox)
+    evaluator = TrustedEvaluator(ws, host, config.tuning, validator=policy_validator(), storage=rd.optuna_storage())
+    try:
+        pool, deployment = Controller(ws, rd, config, evaluator, proposer).run(progress=progress)
+        dep = pool.members[deployment.deployed_id]
+        fwd = forward_summary(pool, deployment, evaluator) if ws.has_forward else None
+    finally:
+        evaluator.close()
+        host.close()
+        proposer.close()
+    rd.write_text("deployed_policy.py", dep.source)
+    rd.write_text("deployment.json", json.dumps({
+        "deployed_id": dep.id, "name": dep.record.name, "params": dep.record.params,
+        "replay_cost": dep.record.replay_cost, "reason": deployment.reason,
+        "certificate": None if deployment.certificate is None else deployment.certificate.to_dict(),
+        "reference_id": pool.reference_id, "champion_id": pool.champion_id,
+        "forward": None if fwd is None else {"deployed": fwd.deployed_cost, "baselines": fwd.baseline_costs,
+                                             "success": fwd.success},
+    }, indent=1, sort_keys=True) + "\n")
+    rd.write_text("certificates.jsonl", "".join(json.dumps(c.to_dict(), sort_keys=True) + "\n" for c in pool.certificates))
+    report = render_report(ws.name, pool, deployment, fwd)
+    rd.write_text("report.txt", report)
+    return RunOutcome(rd.root, dep.id, report, fwd, time.perf_counter() - start)
