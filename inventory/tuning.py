@@ -7,11 +7,13 @@ trials that were not completed (trials left RUNNING by a killed process are igno
 from __future__ import annotations
 
 import logging
+import warnings
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import numpy as np
 import optuna
+from scipy.stats import qmc
 
 from inventory.policy import ParamSpec
 
@@ -50,6 +52,30 @@ def _suggest(trial: optuna.Trial, spec: ParamSpec) -> float:
     return trial.suggest_float(spec.name, spec.low, spec.high, log=spec.log)
 
 
+def _sobol_start(space: Sequence[ParamSpec], n: int, seed: int) -> list[dict[str, float]]:
+    """Scrambled Sobol points for the start-up trials: even coverage where TPE has no model yet.
+
+    Order quantities are rounded, so costs are flat in places; random start-up points leave
+    gaps that TPE may never revisit, a low-discrepancy design does not.
+    """
+    if n <= 0:
+        return []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # n need not be a power of two here
+        unit = qmc.Sobol(d=len(space), scramble=True, seed=seed).random(n)
+    points = []
+    for row in unit:
+        point = {}
+        for u, s in zip(row, space):
+            if s.log:
+                value = float(np.exp(np.log(s.low) + u * (np.log(s.high) - np.log(s.low))))
+            else:
+                value = float(s.low + u * (s.high - s.low))
+            point[s.name] = float(np.clip(round(value), np.ceil(s.low), np.floor(s.high))) if s.integer else value
+        points.append(point)
+    return points
+
+
 def tune(
     objective: BatchObjective,
     space: Sequence[ParamSpec],
@@ -68,7 +94,11 @@ def tune(
     study = optuna.create_study(
         study_name=study_name, storage=storage, sampler=sampler, direction="minimize", load_if_exists=True,
     )
-    done = sum(1 for t in study.get_trials(deepcopy=False) if t.state == optuna.trial.TrialState.COMPLETE)
+    trials_so_far = study.get_trials(deepcopy=False)
+    done = sum(1 for t in trials_so_far if t.state == optuna.trial.TrialState.COMPLETE)
+    if not trials_so_far:
+        for point in _sobol_start(space, min(config.n_startup_trials, config.n_trials), config.seed):
+            study.enqueue_trial(point)
     remaining = config.n_trials - done
     while remaining > 0:
         size = min(config.batch_size, remaining)
