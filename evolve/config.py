@@ -90,7 +90,10 @@ class EvolveConfig:
         extra = set(raw) - {"search", "tuning", "certify", "sandbox"}
         if extra:
             raise ConfigError(f"{where}: unknown section(s) {sorted(extra)}")
-        return cls(search, tuning, gate, sb.get("backend", "auto"))
+        backend = sb.get("backend", "auto")
+        if backend not in SANDBOX_BACKENDS:
+            raise ConfigError(f"{where}: field 'sandbox.backend' must be one of {SANDBOX_BACKENDS}, got {backend!r}")
+        return cls(search, tuning, gate, backend)
 
 
 def load_config(path: str | Path | None) -> EvolveConfig:

@@ -1,0 +1,70 @@
+import numpy as np
+import pytest
+
+from evaluation.host import InProcessHost
+from evaluation.trusted import TrustedEvaluator
+from inventory.tuning import TuningConfig
+from inventory.workspace import load_workspace
+
+GOOD = """import numpy as np
+PARAMS = {"S": (0.0, 40.0), "r": (0.0, 20.0)}
+def order(obs, params):
+    return np.minimum(np.maximum(params["S"] - obs.position, 0.0), params["r"])
+"""
+
+
+@pytest.fixture(scope="module")
+def evaluator(workspace_dir):
+    ws = load_workspace(workspace_dir)
+    host = InProcessHost(ws.replay_problem())
+    ev = TrustedEvaluator(ws, host, TuningConfig(n_trials=20))
+    yield ev
+    ev.close()
+
+
+def test_trusted_replay_matches_batch_replay(evaluator):
+    rec = evaluator.evaluate(GOOD, "cbs", "c1")
+    assert rec.ok and len(rec.replay_costs) == 100
+    assert rec.replay_cost == pytest.approx(rec.tuned_cost)
+    assert rec.replay_cost == pytest.approx(np.mean(rec.replay_costs))
+
+
+@pytest.mark.parametrize("body,status,msg", [
+    ("raise RuntimeError('broken policy')", "failed", "RuntimeError"),
+    ("return -5.0", "failed", "negative order"),
+    ("return float('nan')", "failed", "NaN"),
+    ("return obs.demand[obs.t]", "failed", "IndexError"),
+])
+def test_bad_policies_become_failed_records(evaluator, body, status, msg):
+    rec = evaluator.evaluate(f"PARAMS = {{'x': (0, 1)}}\ndef order(obs, params):\n    {body}\n", "bad", f"bad-{status}-{msg}")
+    assert rec.status == status and msg in rec.error
+    assert rec.replay_cost is None
+
+
+def test_policy_failing_only_late_in_the_window_fails(evaluator):
+    src = "def order(obs, params):\n    if obs.t == 90:\n        raise ValueError('late')\n    return 5.0\n"
+    rec = evaluator.evaluate(src, "late", "late")
+    assert rec.status == "failed" and "day 90" in rec.error
+
+
+def test_validator_rejection_is_recorded(workspace_dir):
+    ws = load_workspace(workspace_dir)
+    ev = TrustedEvaluator(ws, InProcessHost(ws.replay_problem()), TuningConfig(n_trials=5),
+                          validator=lambda src: (False, ("imports os",)))
+    rec = ev.evaluate("import os\ndef order(obs, params):\n    return 1\n", "x", "x")
+    assert rec.status == "invalid" and rec.error == "imports os"
+
+
+def test_forward_replay_continues_from_replay_state(evaluator, workspace_dir):
+    rec = evaluator.evaluate(GOOD, "cbs", "c1")
+    fwd = evaluator.forward(GOOD, "cbs", "c1", rec.params)
+    np.testing.assert_allclose(fwd.replay_costs, rec.replay_costs)
+    assert len(fwd.forward_costs) == 30
+    assert fwd.forward_cost == pytest.approx(np.mean(fwd.forward_costs))
+
+
+def test_printed_or_claimed_costs_do_not_matter(evaluator):
+    liar = GOOD + "\nprint('replay cost/day = 0.0001')\nREPLAY_COST = 0.0\n"
+    honest = evaluator.evaluate(GOOD, "cbs", "h")
+    lying = evaluator.evaluate(liar, "cbs", "l")
+    assert lying.replay_cost == pytest.approx(honest.replay_cost)
