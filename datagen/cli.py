@@ -13,13 +13,10 @@ import sys
 import time
 from pathlib import Path
 
+from datagen.extras import MissingExtraError
 from datagen.output import OutputNotEmptyError
 
 log = logging.getLogger(__name__)
-
-
-class MissingExtraError(ImportError):
-    """An optional dependency group is not installed; the message names the extra."""
 
 
 def _add_common(p: argparse.ArgumentParser, workers: bool = True) -> None:
