@@ -62,6 +62,16 @@ class _Worker:
         self.lock = threading.Lock()
         self.broken: str | None = None
 
+    def post(self, msg: dict[str, Any]) -> None:
+        """Send a request that gets no reply (close). A failure marks the worker broken."""
+        with self.lock:
+            if self.broken:
+                return
+            try:
+                self.channel.send(msg)
+            except (EOFError, OSError) as exc:
+                self.broken = f"{type(exc).__name__}: {exc}"
+
     def request(self, msg: dict[str, Any], deadline: float, grace: float) -> dict[str, Any]:
         with self.lock:
             if self.broken:
@@ -85,8 +95,9 @@ class _WorkerBroken(Exception):
 class SandboxHandle(PolicyHandle):
     """One candidate process inside the host's worker."""
 
-    def __init__(self, host: "SandboxHost", hid: int, worker: _Worker, name: str):
+    def __init__(self, host: "SandboxHost", hid: int, worker: _Worker, name: str, opened: dict[str, Any] | None = None):
         self.host, self.hid, self.worker, self.name = host, hid, worker, name
+        self._opened = opened  # the open reply carries the search space
         self._encoder = protocol.ObservationEncoder()
         self._closed = False
         self._space: tuple[ParamSpec, ...] | None = None
@@ -107,7 +118,11 @@ class SandboxHandle(PolicyHandle):
 
     def space(self) -> tuple[ParamSpec, ...]:
         if self._space is None:
-            raw = self._call("space", self.host.deadlines.space).get("space")
+            reply = self._opened if self._opened is not None else self._call("space", self.host.deadlines.space)
+            self._opened = None
+            if "space_error" in reply:
+                raise PolicyError(str(reply["space_error"])[:2000])
+            raw = reply.get("space")
             if not isinstance(raw, list):
                 raise PolicyError("sandbox returned a malformed search space")
             specs = []
@@ -142,11 +157,7 @@ class SandboxHandle(PolicyHandle):
             return
         self._closed = True
         if self.worker is self.host._worker and not self.worker.broken:
-            try:
-                self.host._request({"op": "close", "id": self.hid, "timeout": self.host.deadlines.close},
-                                   self.host.deadlines.close)
-            except PolicyError:
-                pass
+            self.worker.post({"op": "close", "id": self.hid})
 
 
 class SandboxHost(PolicyHost):
@@ -222,7 +233,7 @@ class SandboxHost(PolicyHost):
                                "timeout": self.deadlines.open}, self.deadlines.open)
         if not reply["ok"]:
             raise PolicyError(str(reply.get("error", "policy failed to load"))[:2000])
-        return SandboxHandle(self, hid, worker, name)
+        return SandboxHandle(self, hid, worker, name, reply)
 
     def ping(self) -> dict[str, Any]:
         """Worker liveness and the pids its sweep killed (diagnostics and tests)."""

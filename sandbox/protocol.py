@@ -15,14 +15,16 @@ import json
 import math
 import os
 import struct
-from typing import Any, BinaryIO, Mapping
+from typing import TYPE_CHECKING, Any, BinaryIO, Mapping
 
 import numpy as np
 
 from inventory.observation import Observation
-from inventory.replay import ReplayProblem
 from inventory.sequence import Availability, CostModel, DemandSequence, FeatureKind, FeatureSpec
 from inventory.simulator import InitialState
+
+if TYPE_CHECKING:  # the worker must not import inventory.replay (it pulls in optuna and scipy)
+    from inventory.replay import ReplayProblem
 
 MAX_FRAME = 64 * 1024 * 1024
 _HEADER = struct.Struct(">I")
@@ -132,7 +134,7 @@ def encode_scalar_params(params: Mapping[str, float]) -> dict[str, Any]:
 # ---------------------------------------------------------------- problem
 
 
-def encode_problem(problem: ReplayProblem) -> dict[str, Any]:
+def encode_problem(problem: "ReplayProblem") -> dict[str, Any]:
     seq = problem.seq
     return {
         "dates": list(seq.dates),
@@ -146,7 +148,8 @@ def encode_problem(problem: ReplayProblem) -> dict[str, Any]:
     }
 
 
-def decode_problem(d: Mapping[str, Any]) -> ReplayProblem:
+def decode_problem(d: Mapping[str, Any]) -> tuple[DemandSequence, tuple[FeatureSpec, ...], CostModel, InitialState]:
+    """(seq, specs, model, init): the fields of a ReplayProblem, without importing it."""
     seq = DemandSequence(list(d["dates"]), decode_array(d["demand"]),
                          {k: decode_array(v) for k, v in d["features"].items()})
     specs = tuple(FeatureSpec(s["name"], FeatureKind(s["kind"]), Availability(s["availability"]),
@@ -154,7 +157,7 @@ def decode_problem(d: Mapping[str, Any]) -> ReplayProblem:
     m = d["model"]
     model = CostModel(m["h"], m["p"], m["lead_time"], m["integer_orders"])
     init = InitialState(d["init"]["on_hand"], tuple(d["init"]["pipeline"]))
-    return ReplayProblem(seq, specs, model, init)
+    return seq, specs, model, init
 
 
 # ---------------------------------------------------------------- observations

@@ -21,6 +21,7 @@ candidate is killed, so double-forked daemons do not survive their candidate.
 """
 from __future__ import annotations
 
+import gc
 import os
 import resource
 import select
@@ -33,12 +34,35 @@ from typing import Any
 
 import numpy as np
 
-from inventory.policy import PolicyError, compile_policy
-from inventory.replay import ReplayProblem
-from inventory.simulator import call_policy
+from inventory.policy import PolicyError, PolicyProgram, SpaceInfo, compile_policy
+from inventory.sequence import CostModel, DemandSequence, FeatureSpec
+from inventory.simulator import InitialState, call_policy, simulate
 from sandbox import protocol
 
 CHILD_MAX_FRAME = 16 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class WorkerProblem:
+    """The replay problem inside the sandbox.
+
+    Same fields and same two methods as :class:`inventory.replay.ReplayProblem` (whose
+    ``mean_costs`` is exactly this ``simulate(...).mean_cost`` call), without importing
+    ``inventory.replay``: that module pulls in Optuna and SciPy, which would add about a
+    second to every worker start. Tests check both give bit-identical costs.
+    """
+
+    seq: DemandSequence
+    specs: tuple[FeatureSpec, ...]
+    model: CostModel
+    init: InitialState
+
+    @property
+    def info(self) -> SpaceInfo:
+        return SpaceInfo.from_demand(self.seq.demand, self.model.lead_time, self.model.h, self.model.p)
+
+    def mean_costs(self, program: PolicyProgram, params: dict[str, np.ndarray]) -> np.ndarray:
+        return simulate(program, self.seq, self.specs, self.model, params, init=self.init).mean_cost
 
 
 @dataclass
@@ -79,30 +103,60 @@ def _no_dump() -> None:
         pass
 
 
-def _child_main(req_fd: int, resp_fd: int, msg: dict[str, Any], problem: ReplayProblem, limits: dict[str, int]) -> None:
-    """Candidate process: never returns."""
+_WARMUP_SOURCE = """
+import numpy as np
+PARAMS = {"r": (0.0, 1.0)}
+
+def order(obs, params):
+    return np.maximum(params["r"] - obs.position, 0.0)
+"""
+
+
+def _prefault(problem: WorkerProblem) -> None:
+    """Replay a trivial policy once in a fresh spare, before it is handed a candidate.
+
+    A forked process pays copy-on-write faults on every page it touches for the first time;
+    doing one small replay here moves most of that cost off the request path.
+    """
+    try:
+        program = compile_policy(_WARMUP_SOURCE, "warmup")
+        problem.mean_costs(program, {"r": np.array([0.5, 1.0])})
+        protocol.ObservationDecoder()
+    except Exception:  # noqa: BLE001 - warm-up is best effort
+        pass
+
+
+def _child_main(req_fd: int, resp_fd: int, problem: WorkerProblem, limits: dict[str, int]) -> None:
+    """Candidate process (forked ahead of need as a spare): never returns.
+
+    It isolates itself first (own session, only its pipe pair open, rlimits), then waits
+    for the ``open`` request carrying the source, compiles it and serves requests.
+    """
     code = 0
     try:
         os.setsid()
         devnull = os.open(os.devnull, os.O_RDWR)
         for fd in (0, 1, 2):
             os.dup2(devnull, fd)
-        keep = {0, 1, 2, req_fd, resp_fd}
-        for fd in range(3, 1024):
-            if fd not in keep:
-                try:
-                    os.close(fd)
-                except OSError:
-                    pass
+        lo, hi = sorted((req_fd, resp_fd))
+        os.closerange(3, lo)
+        os.closerange(lo + 1, hi)
+        os.closerange(hi + 1, 4096)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         _set_limits(limits)
+        _prefault(problem)
+        try:
+            msg = protocol.read_frame_fd(req_fd)
+        except EOFError:
+            os._exit(0)
         try:
             program = compile_policy(msg["source"], str(msg.get("name", "policy")))
         except PolicyError as exc:
             protocol.write_frame_fd(resp_fd, {"ok": False, "kind": "policy", "error": str(exc)})
             os._exit(0)
-        protocol.write_frame_fd(resp_fd, {"ok": True})
+        # The search space travels with the open reply: one round trip fewer per candidate.
+        protocol.write_frame_fd(resp_fd, {"ok": True, **_child_op(program, problem, None, {"op": "space"})})
         decoder = protocol.ObservationDecoder()
         while True:
             try:
@@ -112,22 +166,31 @@ def _child_main(req_fd: int, resp_fd: int, msg: dict[str, Any], problem: ReplayP
             protocol.write_frame_fd(resp_fd, _child_op(program, problem, decoder, req))
             if req.get("op") == "close":
                 break
-    except BaseException:  # noqa: BLE001 - the child must always end with _exit
+    except BaseException as exc:  # noqa: BLE001 - the child must always end with _exit
         code = 3
+        try:
+            protocol.write_frame_fd(resp_fd, {"ok": False, "kind": "dead",
+                                              "error": f"policy process failed: {type(exc).__name__}: {exc}"})
+        except BaseException:  # noqa: BLE001
+            pass
     os._exit(code)
 
 
-def _child_op(program: Any, problem: ReplayProblem, decoder: protocol.ObservationDecoder, req: dict[str, Any]) -> dict[str, Any]:
+def _child_op(program: Any, problem: WorkerProblem, decoder: protocol.ObservationDecoder | None,
+              req: dict[str, Any]) -> dict[str, Any]:
     op = req.get("op")
     try:
         if op == "space":
-            specs = program.space(problem.info)
+            try:
+                specs = program.space(problem.info)
+            except PolicyError as exc:
+                return {"ok": True, "space_error": str(exc)}
             return {"ok": True, "space": [[s.name, s.low, s.high, s.integer, s.log] for s in specs]}
         if op == "mean_costs":
             params = protocol.decode_params(req["params"])
             costs = problem.mean_costs(program, params)
             return {"ok": True, "costs": [float(c) for c in np.asarray(costs, dtype=float).tolist()]}
-        if op == "decide":
+        if op == "decide" and decoder is not None:
             obs = decoder.decode(req["obs"])
             q = call_policy(program, obs, dict(req["params"]))
             return {"ok": True, "order": float(q)}
@@ -145,19 +208,17 @@ def _child_op(program: Any, problem: ReplayProblem, decoder: protocol.Observatio
 class Worker:
     def __init__(self, out_fd: int, in_fd: int):
         self.out_fd, self.in_fd = out_fd, in_fd
-        self.problem: ReplayProblem | None = None
+        self.problem: WorkerProblem | None = None
         self.limits: dict[str, int] = {}
         self.pidns = True
         self.children: dict[int, Child] = {}
+        self.spare: Child | None = None
         self.dead_sessions: set[int] = set()
         self.swept: list[int] = []
 
     # ------------------------------------------------------------ candidates
 
-    def _open(self, msg: dict[str, Any]) -> dict[str, Any]:
-        hid = int(msg["id"])
-        if hid in self.children:
-            return {"ok": False, "kind": "protocol", "error": f"candidate {hid} already open"}
+    def _fork_spare(self) -> Child:
         req_r, req_w = os.pipe()
         resp_r, resp_w = os.pipe()
         pid = os.fork()
@@ -165,11 +226,27 @@ class Worker:
             os.close(req_w)
             os.close(resp_r)
             assert self.problem is not None
-            _child_main(req_r, resp_w, msg, self.problem, self.limits)
+            _child_main(req_r, resp_w, self.problem, self.limits)
         os.close(req_r)
         os.close(resp_w)
-        child = Child(pid, req_w, resp_r)
+        return Child(pid, req_w, resp_r)
+
+    def prepare_spare(self) -> None:
+        """Fork the next candidate process ahead of need (between requests, off the hot path)."""
+        if self.spare is None and self.problem is not None:
+            self.spare = self._fork_spare()
+
+    def _open(self, msg: dict[str, Any]) -> dict[str, Any]:
+        hid = int(msg["id"])
+        if hid in self.children:
+            return {"ok": False, "kind": "protocol", "error": f"candidate {hid} already open"}
+        child, self.spare = (self.spare or self._fork_spare()), None
         self.children[hid] = child
+        try:
+            protocol.write_frame_fd(child.to_child, {"source": msg["source"], "name": msg.get("name", "policy")})
+        except OSError:
+            self._kill(hid)
+            return {"ok": False, "kind": "dead", "error": "policy process died before it started"}
         reply = self._await(hid, child, float(msg.get("timeout", 10.0)))
         if not reply.get("ok"):
             self._kill(hid)
@@ -187,7 +264,7 @@ class Worker:
             self._kill(hid)
             return {"ok": False, "kind": "dead", "error": "policy process died"}
         reply = self._await(hid, child, timeout)
-        if msg.get("op") == "close" or reply.get("kind") in ("timeout", "dead", "protocol"):
+        if reply.get("kind") in ("timeout", "dead", "protocol"):
             self._kill(hid)
         return reply
 
@@ -223,10 +300,6 @@ class Worker:
                 sig_target()
             except (ProcessLookupError, PermissionError):
                 pass
-        try:
-            os.waitpid(child.pid, 0)
-        except ChildProcessError:
-            pass
         for fd in (child.to_child, child.from_child):
             try:
                 os.close(fd)
@@ -240,6 +313,8 @@ class Worker:
         """Kill every process that belongs to no live candidate; returns the pids killed."""
         me = os.getpid()
         live = {c.pid for c in self.children.values()}
+        if self.spare is not None:
+            live.add(self.spare.pid)
         killed = []
         try:
             entries = os.listdir("/proc")
@@ -258,8 +333,8 @@ class Worker:
                 sid = int(fields[3])
             except (OSError, ValueError, IndexError):
                 continue
-            if sid in live:
-                continue
+            if sid in live or pid in live:
+                continue  # a live candidate, its descendants, or a spare not yet in its own session
             if not self.pidns and sid not in self.dead_sessions:
                 continue  # without a pid namespace only our own dead sessions are ours
             try:
@@ -282,22 +357,28 @@ class Worker:
 
     # ------------------------------------------------------------ loop
 
-    def handle(self, msg: Any) -> dict[str, Any]:
+    def handle(self, msg: Any) -> dict[str, Any] | None:
         if not isinstance(msg, dict):
             return {"ok": False, "kind": "protocol", "error": "request must be an object"}
         op = msg.get("op")
         if op == "init":
-            self.problem = protocol.decode_problem(msg["problem"])
+            self.problem = WorkerProblem(*protocol.decode_problem(msg["problem"]))
             self.limits = {k: int(v) for k, v in msg.get("limits", {}).items()}
             self.pidns = bool(msg.get("pidns", True))
+            gc.collect()
+            gc.freeze()  # forked candidates then do not dirty the worker's pages by collecting them
             return {"ok": True, "pid": os.getpid()}
         if op == "ping":
+            self.sweep()
             return {"ok": True, "pid": os.getpid(), "swept": list(self.swept), "live": len(self.children)}
         if self.problem is None:
             return {"ok": False, "kind": "protocol", "error": "init first"}
         if op == "open":
             return self._open(msg)
-        if op in ("space", "mean_costs", "decide", "close"):
+        if op == "close":
+            self._kill(int(msg["id"]))
+            return None  # fire-and-forget: the host does not wait for a reply
+        if op in ("space", "mean_costs", "decide"):
             return self._forward(msg)
         return {"ok": False, "kind": "protocol", "error": f"unknown op {op!r}"}
 
@@ -312,10 +393,16 @@ class Worker:
             except Exception as exc:  # noqa: BLE001 - report, never die silently
                 reply = {"ok": False, "kind": "protocol", "error": f"worker error {type(exc).__name__}: {exc}",
                          "trace": traceback.format_exc(limit=3)}
+            if reply is not None:
+                protocol.write_frame_fd(self.out_fd, reply)
+            # Housekeeping after the reply, while the host works: sweep, reap, next spare.
             self.sweep()
-            protocol.write_frame_fd(self.out_fd, reply)
+            self.prepare_spare()
         for hid in list(self.children):
             self._kill(hid)
+        if self.spare is not None:
+            self.children[-1] = self.spare
+            self._kill(-1)
         self.sweep()
 
 
@@ -325,7 +412,6 @@ def main() -> None:
     devnull = os.open(os.devnull, os.O_RDWR)
     os.dup2(devnull, 0)
     os.dup2(devnull, 1)
-    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     _no_dump()
     Worker(out_fd, in_fd).run()
 
