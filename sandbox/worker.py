@@ -205,6 +205,26 @@ def _child_op(program: Any, problem: WorkerProblem, decoder: protocol.Observatio
         return {"ok": False, "kind": "policy", "error": f"{type(exc).__name__}: {exc}"}
 
 
+def _proc_table() -> list[list[Any]]:
+    """[pid, session id, command] of every process this worker can see (diagnostics)."""
+    out: list[list[Any]] = []
+    try:
+        names = os.listdir("/proc")
+    except OSError:
+        return out
+    for name in names:
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as fh:
+                stat = fh.read().decode("ascii", "replace")
+            fields = stat[stat.rindex(")") + 2:].split()
+            out.append([int(name), int(fields[3]), stat[stat.index("(") + 1:stat.rindex(")")]])
+        except (OSError, ValueError, IndexError):
+            continue
+    return out
+
+
 class Worker:
     def __init__(self, out_fd: int, in_fd: int):
         self.out_fd, self.in_fd = out_fd, in_fd
@@ -310,7 +330,22 @@ class Worker:
     # ------------------------------------------------------------ sweep
 
     def sweep(self) -> list[int]:
-        """Kill every process that belongs to no live candidate; returns the pids killed."""
+        """Kill every process that belongs to no live candidate; returns the pids killed.
+
+        Repeats until a pass finds nothing to kill, so processes forked while a pass runs
+        (a fork bomb) are caught by the next one.
+        """
+        killed: list[int] = []
+        for _ in range(200):
+            batch = self._sweep_once()
+            if not batch:
+                break
+            killed.extend(batch)
+        self._reap()
+        self.swept.extend(killed)
+        return killed
+
+    def _sweep_once(self) -> list[int]:
         me = os.getpid()
         live = {c.pid for c in self.children.values()}
         if self.spare is not None:
@@ -338,12 +373,14 @@ class Worker:
             if not self.pidns and sid not in self.dead_sessions:
                 continue  # without a pid namespace only our own dead sessions are ours
             try:
+                with open(f"/proc/{pid}/stat", "rb") as fh:
+                    if fh.read().split(b") ", 1)[-1][:1] == b"Z":
+                        continue  # a zombie is already dead; _reap collects our own
                 os.kill(pid, signal.SIGKILL)
                 killed.append(pid)
-            except (ProcessLookupError, PermissionError):
+            except (OSError, ProcessLookupError, PermissionError):
                 pass
         self._reap()
-        self.swept.extend(killed)
         return killed
 
     def _reap(self) -> None:
@@ -370,7 +407,8 @@ class Worker:
             return {"ok": True, "pid": os.getpid()}
         if op == "ping":
             self.sweep()
-            return {"ok": True, "pid": os.getpid(), "swept": list(self.swept), "live": len(self.children)}
+            return {"ok": True, "pid": os.getpid(), "swept": list(self.swept), "live": len(self.children),
+                    "procs": _proc_table()}
         if self.problem is None:
             return {"ok": False, "kind": "protocol", "error": "init first"}
         if op == "open":
