@@ -179,7 +179,7 @@ def _check_params(lead_time: int, h: float, p: float) -> int:
 def morton_bound(pmf, lead_time: int, h: float, p: float) -> int:
     """Backorder base-stock level ``S_b``: the p/(p+h) fractile of demand over L+1 periods.
 
-    Morton (1971) (see Zipkin 2008, Sec. 3): an optimal lost-sales policy orders at
+    Morton (1971) (cited as eq. (4) in Zipkin 2008): an optimal lost-sales policy orders at
     most ``(S_b - IP)^+``.  Used here only to pick default truncation bounds and
     search ranges; the non-binding of the truncation is verified numerically.
     """
@@ -452,6 +452,7 @@ class DPResult:
     lower: float
     upper: float
     max_order_up_to: int
+    morton_level: int
     seconds: float
     states: np.ndarray = field(repr=False)
     orders: np.ndarray = field(repr=False)
@@ -468,16 +469,26 @@ class DPResult:
         if min(tup) < 0:
             raise ValueError("state entries must be non-negative")
         if sum(tup) > self.bound:
-            raise ValueError(
-                f"state {tup} (IP {sum(tup)}) is outside the truncation (IP <= {self.bound}); "
-                f"the optimal policy never raises IP above {self.max_order_up_to}"
-            )
+            return -1
         code = int(_codes(np.array([tup], dtype=np.int64), self._radix)[0])
         return int(np.searchsorted(self._codes, code))
 
     def order(self, on_hand: int, pipeline: Sequence[int] = ()) -> int:
-        """Optimal order quantity in state (on_hand after arrival, outstanding orders)."""
-        return int(self.orders[self._index(on_hand, pipeline)])
+        """Optimal order quantity in state (on_hand after arrival, outstanding orders).
+
+        ``pipeline`` lists the outstanding orders oldest first (``L - 1`` entries;
+        empty for ``L <= 1``).  For ``L = 0`` ``on_hand`` is the stock before the
+        (immediately arriving) order.  States above the truncation (IP > bound) get
+        0 when IP >= ``morton_level`` (Morton's bound: no optimal order raises the
+        inventory position above it); otherwise a ``ValueError`` is raised.
+        """
+        i = self._index(on_hand, pipeline)
+        if i < 0:
+            ip = int(on_hand) + sum(int(v) for v in pipeline)
+            if ip >= self.morton_level:
+                return 0
+            raise ValueError(f"state IP {ip} is outside the truncation (IP <= {self.bound})")
+        return int(self.orders[i])
 
     def policy(self) -> Callable[[int, Sequence[int]], int]:
         return self.order
@@ -545,6 +556,7 @@ def solve_lost_sales(
         lower=out["lower"],
         upper=out["upper"],
         max_order_up_to=max_post,
+        morton_level=morton_bound(pmf, L, h, p),
         seconds=seconds,
         states=model.states,
         orders=out["orders"],
