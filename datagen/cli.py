@@ -52,6 +52,8 @@ def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") 
 
     p = sub.add_parser("summary", help="print the paper's statistics for a built suite")
     p.add_argument("suite", type=Path, help="folder written by one of the build commands")
+    p.add_argument("--split", choices=("train", "test"), default=None,
+                   help="only the workspaces of this list in splits/standard.json")
     p.set_defaults(func=_summary)
     return dg
 
@@ -107,8 +109,8 @@ def _summary(args: argparse.Namespace) -> int:
     from datagen.summary import render_summary, summarise
 
     try:
-        stats = summarise(args.suite)
-    except (FileNotFoundError, ValueError) as exc:
+        stats = summarise(args.suite, split=args.split)
+    except (FileNotFoundError, ValueError, KeyError) as exc:
         log.error("%s", exc)
         return 2
     sys.stdout.write(render_summary(stats))

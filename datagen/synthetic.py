@@ -174,9 +174,10 @@ def generate_dataset(seed: int, index: int, world: World | None = None, cfg: Syn
         v = pool[f]
         feats[f] = v.astype(int) if BUILDERS[f][1] in (FeatureKind.BINARY, FeatureKind.CATEGORICAL) else v
     feats["note"] = events.note
-    seq = DemandSequence(calendar.iso_dates(world.dates), draw.demand, feats)
+    demand = draw.demand if domain.unit == "continuous" else np.round(draw.demand)  # count domains: whole units
+    seq = DemandSequence(calendar.iso_dates(world.dates), demand, feats)
     h = round(float(np.exp(rng.uniform(np.log(domain.h[0]), np.log(domain.h[1])))), 2)
-    sku = f"SKU-{domain.slug[:4].upper()}-{k + 1:02d}"
+    sku = f"SKU-{''.join(w[0] for w in domain.slug.split('_')).upper()}-{index + 1:02d}"
     diag = {
         "dataset": name, "domain": domain.slug, "item": item, "sku": sku, "seed": seed, "index": index,
         "variant": asdict(variant), "nonstationarity": asdict(ns), "kinds": ns.kinds(), "level": level,
