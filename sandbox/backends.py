@@ -578,7 +578,7 @@ class DegradedBackend(SandboxBackend):
         mode = self._detect()
         self._mode = mode
         log.warning(
-            "SANDBOX DEGRADED: no bubblewrap and no docker. Policies and shell commands run on the host "
+            "SANDBOX DEGRADED: neither bubblewrap nor docker isolates this run. Policies and shell commands run on the host "
             "filesystem with only %s and rlimits. Do NOT run untrusted code like this outside a disposable machine.",
             {"root": "network/pid namespaces, uid 65534", "userns": "network/pid namespaces (user ns)",
              "none": "NO network isolation"}[mode])

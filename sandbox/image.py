@@ -288,7 +288,22 @@ def ensure_runtime_root(force: bool = False) -> RuntimeRoot:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     log.info("sandbox runtime root ready: %s", final)
+    _prune(base, keep=final)
     return RuntimeRoot(final, key)
+
+
+def _prune(base: Path, keep: Path, max_age_s: float = 86_400) -> None:
+    """Delete runtime trees of older keys that nobody touched for a day."""
+    import time
+
+    for old in base.glob("rootfs-*"):
+        if old == keep:
+            continue
+        try:
+            if time.time() - old.stat().st_mtime > max_age_s:
+                shutil.rmtree(old, ignore_errors=True)
+        except OSError:
+            pass
 
 
 def _owner_filter(info: tarfile.TarInfo) -> tarfile.TarInfo:
