@@ -21,6 +21,7 @@ _SPACE = {
     "gamma": '"gamma": (0.0, 1.0)',
     "c": '"c": (0.5, 4.0)',
     "alpha": '"alpha": (0.02, 0.6)',
+    "w0": '"w0": (0.0, 2.0 * info.mean_demand + 1.0)',
 }
 
 _HELPERS = '''
@@ -52,9 +53,10 @@ def forecast(obs, params):
     past = np.arange(start, obs.t)
     X = feature_matrix(obs, past)
     if len(past) < X.shape[1] + 5:
+        if obs.t < WARMUP:
+            return span * params["w0"], 0.0
         recent = history[-7:]
-        level = recent.mean() if len(recent) else 0.0
-        return span * level, recent.std() if len(recent) else 0.0
+        return span * recent.mean(), recent.std()
     coef, *_ = np.linalg.lstsq(X, history[start:], rcond=None)
     error = (history[start:] - X @ coef).std()
     ahead = feature_matrix(obs, np.arange(obs.t, obs.t + span)) @ coef
@@ -66,8 +68,8 @@ def forecast(obs, params):
     span = obs.lead_time + 1
     history = np.asarray(obs.demand, dtype=float)
     recent = history[-WINDOW:] if WINDOW else history
-    if len(recent) == 0:
-        return 0.0, 0.0
+    if obs.t < WARMUP:
+        return span * params["w0"], 0.0
     level = recent.mean()
     if WEEKDAY and len(recent) >= 14 and level > 0:
         days = np.arange(obs.t - len(recent), obs.t)
@@ -82,8 +84,8 @@ def forecast(obs, params):
     span = obs.lead_time + 1
     history = np.asarray(obs.demand, dtype=float)
     recent = history[-WINDOW:] if WINDOW else history
-    if len(recent) == 0:
-        return 0.0, 0.0
+    if obs.t < WARMUP:
+        return span * params["w0"], 0.0
     alpha = np.asarray(params["alpha"], dtype=float)
     age = np.arange(len(recent))[::-1]
     weights = alpha[..., None] * (1.0 - alpha[..., None]) ** age
@@ -100,7 +102,7 @@ def forecast(obs, params):
 
 
 def param_names(g: Genome) -> list[str]:
-    names = ["a", "z"]
+    names = ["a", "z", "w0"]
     if g.forecast == "ewma":
         names.append("alpha")
     if g.proportional:
@@ -140,6 +142,7 @@ def render(g: Genome) -> str:
 import numpy as np
 
 WINDOW = {g.window}  # days of history used (0 = all)
+WARMUP = 7  # until a week of history exists, expect a tuned w0 units per day
 FEATURES = {tuple(g.features)!r}  # regression inputs
 WEEKDAY = {g.weekday}  # weekday effects
 
