@@ -147,7 +147,11 @@ class ToolRunner:
         if path is None or not path.endswith(".py"):
             err = f"cannot submit {raw_path!r}: give a .py file inside the workspace"
             return StepRecord(**base, result=f"ERROR: {err}.", error=err)
-        data = self.session.read_file(path)
+        try:
+            data = self.session.read_file(path)
+        except ValueError as exc:  # the session refuses paths escaping the copy
+            err = f"cannot submit {raw_path!r}: {exc}"
+            return StepRecord(**base, result=f"ERROR: {err}.", error=err)
         if data is None:
             err = f"{path} does not exist; write it first (e.g. with a heredoc), then submit"
             return StepRecord(**base, result=f"ERROR: {err}.", error=err)
