@@ -103,29 +103,6 @@ def _no_dump() -> None:
         pass
 
 
-_WARMUP_SOURCE = """
-import numpy as np
-PARAMS = {"r": (0.0, 1.0)}
-
-def order(obs, params):
-    return np.maximum(params["r"] - obs.position, 0.0)
-"""
-
-
-def _prefault(problem: WorkerProblem) -> None:
-    """Replay a trivial policy once in a fresh spare, before it is handed a candidate.
-
-    A forked process pays copy-on-write faults on every page it touches for the first time;
-    doing one small replay here moves most of that cost off the request path.
-    """
-    try:
-        program = compile_policy(_WARMUP_SOURCE, "warmup")
-        problem.mean_costs(program, {"r": np.array([0.5, 1.0])})
-        protocol.ObservationDecoder()
-    except Exception:  # noqa: BLE001 - warm-up is best effort
-        pass
-
-
 def _child_main(req_fd: int, resp_fd: int, problem: WorkerProblem, limits: dict[str, int]) -> None:
     """Candidate process (forked ahead of need as a spare): never returns.
 
@@ -145,7 +122,6 @@ def _child_main(req_fd: int, resp_fd: int, problem: WorkerProblem, limits: dict[
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         _set_limits(limits)
-        _prefault(problem)
         try:
             msg = protocol.read_frame_fd(req_fd)
         except EOFError:
