@@ -183,13 +183,30 @@ def build_cj(out: str | Path, cfg: CJConfig = CJConfig(), *, force: bool = False
     index = {"suite": "cj", "seed": cfg.seed, "lead_time": cfg.lead_time, "h": cfg.h, "p": cfg.p,
              "screen": asdict(cfg.screen), "proxy": asdict(cfg.proxy), "tuning": asdict(cfg.tuning), "workspaces": rows}
     write_json(root / "suite.json", index)
-    rng = np.random.default_rng(np.random.SeedSequence([cfg.seed, 5]))
-    names = sorted(r_["name"] for r_ in rows)
-    pick = sorted(names[j] for j in rng.choice(len(names), min(cfg.n_standard, len(names)), replace=False))
-    write_json(root / "splits" / "standard.json", {"test": pick, "note": f"{len(pick)} products drawn with seed {cfg.seed}"})
+    pick = standard_selection(rows, cfg.n_standard, cfg.seed)
+    write_json(root / "splits" / "standard.json", {
+        "test": pick, "note": f"{len(pick)} products drawn with seed {cfg.seed}, stratified by department "
+                              f"to the paper's Table 3 counts {PAPER_DEPARTMENT_COUNTS} where the pool allows"})
     log.info("CJ GLM: %s", ", ".join(f"{n}={c:.3f}" for n, c in zip(rec.fit.names, rec.fit.coef)))
     log.info("CJ: %d workspaces in %.1f s", len(rows), time.perf_counter() - t0)
     return index
+
+
+PAPER_DEPARTMENT_COUNTS = {"DELI": 1, "DRUG GM": 2, "GROCERY": 12, "MEAT": 1, "MEAT-PCKGD": 1, "PRODUCE": 13}
+
+
+def standard_selection(rows: list[dict[str, Any]], n: int, seed: int) -> list[str]:
+    """``n`` workspace names: per department the paper's count (or all it has), then random fill."""
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 5]))
+    pick: list[str] = []
+    for dept, count in PAPER_DEPARTMENT_COUNTS.items():
+        pool = sorted(r["name"] for r in rows if r["department"] == dept)
+        take = min(count, len(pool), n - len(pick))
+        pick += [pool[j] for j in sorted(rng.choice(len(pool), take, replace=False))] if take > 0 else []
+    rest = sorted(r["name"] for r in rows if r["name"] not in set(pick))
+    extra = min(n - len(pick), len(rest))
+    pick += [rest[j] for j in sorted(rng.choice(len(rest), extra, replace=False))] if extra > 0 else []
+    return sorted(pick)
 
 
 def cj_report(panel: Panel, rec: Reconstruction, n_days: int) -> dict[str, Any]:

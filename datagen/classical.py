@@ -195,7 +195,6 @@ def build_classical(out: str | Path, cfg: ClassicalConfig = ClassicalConfig(), *
     t0 = time.perf_counter()
     root = prepare_out(out, force)
     todo = [s for s in scenarios() if only is None or s.index in only]
-    # Longest first keeps both workers busy to the end.
     rows = run_tasks(_build_one, [(root, s, cfg) for s in todo], workers=workers, desc="classical", progress=progress)
     unresolved = [r["name"] for r in rows if r["half_width_forward"] > cfg.resolution]
     index = {"suite": "classical", "seed": cfg.seed, "config": {k: v for k, v in asdict(cfg).items()},

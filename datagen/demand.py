@@ -15,8 +15,7 @@ positive demand (``continuous``, log-normal around ``mu_t`` with AR(1) noise).
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -148,6 +147,3 @@ def draw_demand(
     }
     return DemandDraw(np.maximum(demand, 0.0), latent)
 
-
-def variant_dict(v: DemandVariant) -> dict[str, Any]:
-    return asdict(v)

@@ -42,6 +42,7 @@ class SuiteStats:
     cv: np.ndarray
     zero: dict[str, np.ndarray]
     extra: dict[str, Any] = field(default_factory=dict)
+    split: str | None = None
 
 
 def summarise(root: str | Path, split: str | None = None) -> SuiteStats:
@@ -86,7 +87,7 @@ def summarise(root: str | Path, split: str | None = None) -> SuiteStats:
         extra["cj_report"] = json.loads(report.read_text(encoding="utf-8"))
     return SuiteStats(index.get("suite", "unknown"), str(root), [r["name"] for r in rows], dict(sorted(Counter(domains).items())),
                       np.array(means), np.array(cvs), {"replay": np.array(zr), "forward": np.array(zf), "full": np.array(za)},
-                      extra)
+                      extra, split)
 
 
 def _q(x: np.ndarray) -> tuple[float, float, float, float]:
@@ -95,11 +96,14 @@ def _q(x: np.ndarray) -> tuple[float, float, float, float]:
 
 def render_summary(s: SuiteStats) -> str:
     """Plain-text report: our numbers, and the paper's where it reports them."""
-    paper = PAPER.get(s.suite, {})
-    out = [f"suite: {s.suite}  ({s.root})", f"workspaces: {len(s.names)}" +
+    paper = dict(PAPER.get(s.suite, {}))
+    if s.split:  # the paper's counts describe whole suites (CJ: its 30-case selection)
+        for k in ("workspaces", "datasets", "domains") if s.suite != "cj" else ():
+            paper.pop(k, None)
+    out = [f"suite: {s.suite}  ({s.root})" + (f"  split: {s.split}" if s.split else ""), f"workspaces: {len(s.names)}" +
            (f"   [paper: {paper['workspaces']}]" if "workspaces" in paper else "")]
     if "datasets" in s.extra:
-        out.append(f"datasets: {s.extra['datasets']}   [paper: {paper.get('datasets')}]")
+        out.append(f"datasets: {s.extra['datasets']}" + (f"   [paper: {paper['datasets']}]" if "datasets" in paper else ""))
     out.append(f"domains: {len(s.domains)}" + (f"   [paper: {paper['domains']}]" if "domains" in paper else ""))
     pd = paper.get("departments", {})
     width = max(len(k) for k in s.domains)

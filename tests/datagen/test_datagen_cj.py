@@ -74,3 +74,16 @@ def test_cj_report_has_glm_and_department_shares(cj_suite):
     assert rep["glm"]["n"] == 4 * 365
     assert all(0 <= v["imputed_share"] <= 1 for v in rep["departments"].values())
     assert rep["screening"]["pass_min_volume"] >= 50
+
+
+def test_standard_selection_follows_the_paper_departments():
+    from datagen.cj import PAPER_DEPARTMENT_COUNTS, standard_selection
+    rows = [{"name": f"cj_{d}_{i}", "department": d} for d in ("GROCERY", "PRODUCE", "DELI", "MEAT", "MEAT-PCKGD",
+                                                                "DRUG GM", "PASTRY") for i in range(20)]
+    pick = standard_selection(rows, 30, 0)
+    assert len(pick) == 30 and len(set(pick)) == 30
+    for d, c in PAPER_DEPARTMENT_COUNTS.items():
+        assert sum(p.startswith(f"cj_{d}_") for p in pick) == c
+    assert pick == standard_selection(rows, 30, 0) and pick != standard_selection(rows, 30, 1)
+    few = standard_selection(rows[:25], 30, 0)  # only grocery + a few produce: fill from what exists
+    assert len(few) == 25
