@@ -24,7 +24,8 @@ import numpy as np
 from inventory.library import BASELINES, policy_source
 from inventory.orpr import orpr_replay, orpr_replay_params
 from inventory.policy import PolicyProgram, compile_policy
-from inventory.replay import ReplayProblem, tune_policy
+from inventory.replay import ReplayProblem
+from inventory.tuning import tune_policy
 from inventory.sequence import CostModel, DemandSequence
 from inventory.simulator import InitialState, simulate
 from inventory.tuning import TuningConfig, tune

@@ -8,10 +8,8 @@ evaluated, and continues with the first unfinished round.
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from tqdm import tqdm
 

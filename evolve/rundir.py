@@ -23,11 +23,14 @@ import logging
 import os
 import sqlite3
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 import tomli_w
 
 from evaluation.trusted import EvalRecord
+
+if TYPE_CHECKING:
+    import optuna
 
 log = logging.getLogger(__name__)
 

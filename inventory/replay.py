@@ -1,19 +1,17 @@
-"""Tune a policy on a replay window and replay it: the scoring recipe every caller shares.
+"""A replay problem: one window, its features, costs and start state.
 
-The agent-facing ``evaluation.py`` of a workspace and the sandbox worker both call
-:func:`tune_policy`; the trusted evaluator then re-scores the tuned parameters itself.
+Kept free of Optuna and SciPy so that sandbox workers can import it cheaply; tuning a
+policy on a problem is :func:`inventory.tuning.tune_policy`.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
 from inventory.policy import PolicyProgram, SpaceInfo
 from inventory.sequence import CostModel, DemandSequence, FeatureSpec
 from inventory.simulator import InitialState, simulate
-from inventory.tuning import TuneResult, TuningConfig, tune
 
 
 @dataclass(frozen=True)
@@ -31,16 +29,3 @@ class ReplayProblem:
 
     def mean_costs(self, program: PolicyProgram, params: dict[str, np.ndarray]) -> np.ndarray:
         return simulate(program, self.seq, self.specs, self.model, params, init=self.init).mean_cost
-
-
-def tune_policy(
-    program: PolicyProgram,
-    problem: ReplayProblem,
-    config: TuningConfig = TuningConfig(),
-    *,
-    storage: str | None = None,
-    study_name: str = "policy",
-) -> TuneResult:
-    """Optuna-tune ``program`` on ``problem``; raises PolicyError if the policy fails."""
-    space = program.space(problem.info)
-    return tune(lambda batch: problem.mean_costs(program, batch), space, config, storage=storage, study_name=study_name)

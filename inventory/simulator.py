@@ -64,11 +64,12 @@ def _check_orders(q: object, n: int, t: int) -> np.ndarray:
         arr = arr.reshape(-1)
         if arr.shape != (n,):
             raise PolicyError(f"day {t}: order has shape {np.shape(q)}, expected ({n},) or a scalar")
-    if not np.all(np.isfinite(arr)):
+    if not np.isfinite(arr.sum()):
         raise PolicyError(f"day {t}: order is NaN or infinite")
-    if np.any(arr < -1e-9):
-        raise PolicyError(f"day {t}: negative order {float(arr.min()):.4g}")
-    return np.maximum(arr, 0.0)
+    low = arr.min()
+    if low < -1e-9:
+        raise PolicyError(f"day {t}: negative order {float(low):.4g}")
+    return np.maximum(arr, 0.0) if low < 0 else arr
 
 
 def _replay(
@@ -84,52 +85,53 @@ def _replay(
 ) -> SimResult:
     days = len(seq)
     L = model.lead_time
+    h, p = model.h, model.p
     reveal = Reveal(seq, specs)
     on_hand = np.full(n, float(init.on_hand))
-    pipe = np.tile(init.pipeline_for(L), (n, 1))
+    pipe = [np.full(n, float(x)) for x in init.pipeline_for(L)]  # pipe[0] arrives next
     out = days - score_from
-    costs = np.empty((n, out)); orders = np.empty((n, out))
-    ends = np.empty((n, out)); losts = np.empty((n, out))
+    costs = np.empty((out, n)); orders = np.empty((out, n))
+    ends = np.empty((out, n)); losts = np.empty((out, n))
     call_params = params_for_row(params, 0) if scalar else params
     demand = seq.demand
-    for t in range(days):
-        if L > 0:
-            on_hand = on_hand + pipe[:, 0]
-            outstanding = pipe[:, 1:]
-        else:
-            outstanding = pipe
-        reveal.advance_to(t)
-        position = on_hand + outstanding.sum(axis=1)
-        obs = Observation(
-            t=t, date=seq.dates[t],
-            on_hand=float(on_hand[0]) if scalar else on_hand.copy(),
-            pipeline=outstanding[0].copy() if scalar else outstanding.copy(),
-            position=float(position[0]) if scalar else position,
-            demand=reveal.demand(t), features=reveal.features(),
-            h=model.h, p=model.p, lead_time=L,
-        )
-        try:
-            with np.errstate(all="ignore"):
+    empty = np.empty((n, 0))
+    with np.errstate(all="ignore"):
+        for t in range(days):
+            if L > 0:
+                on_hand += pipe.pop(0)
+            outstanding = np.stack(pipe, axis=1) if pipe else empty
+            position = on_hand + sum(pipe) if pipe else on_hand.copy()
+            reveal.advance_to(t)
+            obs = Observation(
+                t=t, date=seq.dates[t],
+                on_hand=float(on_hand[0]) if scalar else on_hand.copy(),
+                pipeline=outstanding[0] if scalar else outstanding,
+                position=float(position[0]) if scalar else position,
+                demand=reveal.demand(t), features=reveal.features(),
+                h=h, p=p, lead_time=L,
+            )
+            try:
                 raw = order_fn(obs, call_params)
-        except PolicyError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - policy code may raise anything
-            raise PolicyError(f"day {t}: order() raised {type(exc).__name__}: {exc}") from exc
-        q = _check_orders(raw, n, t)
-        if model.integer_orders:
-            q = np.rint(q)
-        if L == 0:
-            on_hand = on_hand + q
-        else:
-            pipe = np.concatenate([outstanding, q[:, None]], axis=1)
-        d = demand[t]
-        lost = np.maximum(d - on_hand, 0.0)
-        on_hand = np.maximum(on_hand - d, 0.0)
-        if t >= score_from:
-            k = t - score_from
-            costs[:, k] = model.h * on_hand + model.p * lost
-            orders[:, k] = q; ends[:, k] = on_hand; losts[:, k] = lost
-    return SimResult(costs, orders, ends, losts)
+            except PolicyError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - policy code may raise anything
+                raise PolicyError(f"day {t}: order() raised {type(exc).__name__}: {exc}") from exc
+            q = _check_orders(raw, n, t)
+            if model.integer_orders:
+                q = np.rint(q)
+            if L == 0:
+                on_hand += q
+            else:
+                pipe.append(q)
+            d = demand[t]
+            lost = np.maximum(d - on_hand, 0.0)
+            np.maximum(on_hand - d, 0.0, out=on_hand)
+            if t >= score_from:
+                k = t - score_from
+                np.multiply(on_hand, h, out=costs[k])
+                costs[k] += p * lost
+                orders[k] = q; ends[k] = on_hand; losts[k] = lost
+    return SimResult(costs.T.copy(), orders.T.copy(), ends.T.copy(), losts.T.copy())
 
 
 def simulate_fn(

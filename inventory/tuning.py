@@ -15,7 +15,8 @@ import numpy as np
 import optuna
 from scipy.stats import qmc
 
-from inventory.policy import ParamSpec
+from inventory.policy import ParamSpec, PolicyProgram
+from inventory.replay import ReplayProblem
 
 log = logging.getLogger(__name__)
 optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -117,3 +118,16 @@ def tune(
         raise RuntimeError(f"study {study_name!r}: no trial finished with a finite cost") from exc
     params = {s.name: float(best.params.get(s.name, s.low)) for s in space}
     return TuneResult(params, float(best.value), config.n_trials)
+
+
+def tune_policy(
+    program: "PolicyProgram",
+    problem: "ReplayProblem",
+    config: TuningConfig = TuningConfig(),
+    *,
+    storage: "str | optuna.storages.BaseStorage | None" = None,
+    study_name: str = "policy",
+) -> TuneResult:
+    """Optuna-tune ``program`` on ``problem``; raises PolicyError if the policy fails."""
+    space = program.space(problem.info)
+    return tune(lambda batch: problem.mean_costs(program, batch), space, config, storage=storage, study_name=study_name)

@@ -32,8 +32,9 @@ import numpy as np
 import tomli_w
 
 from inventory.library import BASELINES, policy_source
-from inventory.policy import PolicyError, compile_policy
-from inventory.replay import ReplayProblem, tune_policy
+from inventory.policy import compile_policy
+from inventory.replay import ReplayProblem
+from inventory.tuning import tune_policy
 from inventory.sequence import Availability, CostModel, DemandSequence, FeatureKind, FeatureSpec
 from inventory.simulator import InitialState
 from inventory.tuning import TuningConfig

@@ -12,7 +12,8 @@ from pathlib import Path
 from inventory.policy import PolicyError, compile_policy
 from inventory.tuning import TuningConfig
 from inventory.workspace import REPLAY_FILE, TUNED_FILE, _read_sequence, _read_spec
-from inventory.replay import ReplayProblem, tune_policy
+from inventory.replay import ReplayProblem
+from inventory.tuning import tune_policy
 
 
 def main(root: Path, argv: list[str]) -> int:

@@ -34,35 +34,12 @@ from typing import Any
 
 import numpy as np
 
-from inventory.policy import PolicyError, PolicyProgram, SpaceInfo, compile_policy
-from inventory.sequence import CostModel, DemandSequence, FeatureSpec
-from inventory.simulator import InitialState, call_policy, simulate
+from inventory.policy import PolicyError, compile_policy
+from inventory.replay import ReplayProblem
+from inventory.simulator import call_policy
 from sandbox import protocol
 
 CHILD_MAX_FRAME = 16 * 1024 * 1024
-
-
-@dataclass(frozen=True)
-class WorkerProblem:
-    """The replay problem inside the sandbox.
-
-    Same fields and same two methods as :class:`inventory.replay.ReplayProblem` (whose
-    ``mean_costs`` is exactly this ``simulate(...).mean_cost`` call), without importing
-    ``inventory.replay``: that module pulls in Optuna and SciPy, which would add about a
-    second to every worker start. Tests check both give bit-identical costs.
-    """
-
-    seq: DemandSequence
-    specs: tuple[FeatureSpec, ...]
-    model: CostModel
-    init: InitialState
-
-    @property
-    def info(self) -> SpaceInfo:
-        return SpaceInfo.from_demand(self.seq.demand, self.model.lead_time, self.model.h, self.model.p)
-
-    def mean_costs(self, program: PolicyProgram, params: dict[str, np.ndarray]) -> np.ndarray:
-        return simulate(program, self.seq, self.specs, self.model, params, init=self.init).mean_cost
 
 
 @dataclass
@@ -103,7 +80,7 @@ def _no_dump() -> None:
         pass
 
 
-def _child_main(req_fd: int, resp_fd: int, problem: WorkerProblem, limits: dict[str, int]) -> None:
+def _child_main(req_fd: int, resp_fd: int, problem: ReplayProblem, limits: dict[str, int]) -> None:
     """Candidate process (forked ahead of need as a spare): never returns.
 
     It isolates itself first (own session, only its pipe pair open, rlimits), then waits
@@ -152,7 +129,7 @@ def _child_main(req_fd: int, resp_fd: int, problem: WorkerProblem, limits: dict[
     os._exit(code)
 
 
-def _child_op(program: Any, problem: WorkerProblem, decoder: protocol.ObservationDecoder | None,
+def _child_op(program: Any, problem: ReplayProblem, decoder: protocol.ObservationDecoder | None,
               req: dict[str, Any]) -> dict[str, Any]:
     op = req.get("op")
     try:
@@ -204,7 +181,7 @@ def _proc_table() -> list[list[Any]]:
 class Worker:
     def __init__(self, out_fd: int, in_fd: int):
         self.out_fd, self.in_fd = out_fd, in_fd
-        self.problem: WorkerProblem | None = None
+        self.problem: ReplayProblem | None = None
         self.limits: dict[str, int] = {}
         self.pidns = True
         self.children: dict[int, Child] = {}
@@ -375,7 +352,7 @@ class Worker:
             return {"ok": False, "kind": "protocol", "error": "request must be an object"}
         op = msg.get("op")
         if op == "init":
-            self.problem = WorkerProblem(*protocol.decode_problem(msg["problem"]))
+            self.problem = ReplayProblem(*protocol.decode_problem(msg["problem"]))
             self.limits = {k: int(v) for k, v in msg.get("limits", {}).items()}
             self.pidns = bool(msg.get("pidns", True))
             gc.collect()

@@ -12,7 +12,7 @@ from agent import AgentConfig, EndpointUnavailable, make_proposer
 from agent.trajectory import read_trajectories
 from evolve.proposer import Feedback, Outcome, PoolEntry
 from inventory.policy import compile_policy
-from inventory.replay import tune_policy
+from inventory.tuning import tune_policy
 from inventory.tuning import TuningConfig
 from inventory.workspace import FORWARD_FILE, load_workspace, verify_manifest
 from tests.agent.conftest import make_context

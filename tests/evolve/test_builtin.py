@@ -7,7 +7,7 @@ from evolve.builtin.proposer import BuiltinProposer
 from evolve.builtin.render import genome_of, render
 from evolve.proposer import PoolEntry, ProposalContext
 from inventory.policy import compile_policy
-from inventory.replay import tune_policy
+from inventory.tuning import tune_policy
 from inventory.tuning import TuningConfig
 from inventory.workspace import load_workspace
 

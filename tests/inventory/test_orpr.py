@@ -27,7 +27,8 @@ from inventory.orpr import (
     solve_or_model,
 )
 from inventory.policy import compile_policy
-from inventory.replay import ReplayProblem, tune_policy
+from inventory.replay import ReplayProblem
+from inventory.tuning import tune_policy
 from inventory.sequence import CostModel, DemandSequence
 from inventory.simulator import InitialState, simulate
 from inventory.tuning import TuningConfig

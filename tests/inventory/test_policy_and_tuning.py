@@ -4,7 +4,7 @@ import pytest
 
 from inventory.library import BASELINES, policy_source
 from inventory.policy import PolicyError, SpaceInfo, compile_policy, parse_space
-from inventory.replay import tune_policy
+from inventory.tuning import tune_policy
 from inventory.sequence import CostModel
 from inventory.tuning import TuningConfig, tune
 
