@@ -116,7 +116,7 @@ def run_episode(
             break
         try:
             resp = client.chat(res.messages, TOOLS, temperature=limits.temperature, max_tokens=limits.max_tokens,
-                               seed=seed)
+                               seed=None if seed is None else seed + turn)
         except EndpointError as exc:
             res.end_reason, res.error, res.endpoint_fatal = "endpoint_error", str(exc), exc.fatal
             log.error("episode %s: model endpoint failed: %s", res.episode_id, exc)
