@@ -58,19 +58,43 @@ class Distribution:
 
 
 HN_SCALE = MEAN * math.sqrt(math.pi / 2)
+
+
+# Samplers are module-level functions so that scenarios pickle into worker processes.
+def _geometric(r: np.random.Generator, n: int) -> np.ndarray:
+    return r.geometric(1 / (MEAN + 1), n) - 1
+
+
+def _poisson(r: np.random.Generator, n: int) -> np.ndarray:
+    return r.poisson(MEAN, n)
+
+
+def _binomial(r: np.random.Generator, n: int) -> np.ndarray:
+    return r.binomial(10, 0.5, n)
+
+
+def _gamma(r: np.random.Generator, n: int) -> np.ndarray:
+    return np.round(r.gamma(2.0, 2.5, n))
+
+
+def _halfnormal(r: np.random.Generator, n: int) -> np.ndarray:
+    return np.round(np.abs(r.normal(0.0, HN_SCALE, n)))
+
+
+def _uniform(r: np.random.Generator, n: int) -> np.ndarray:
+    return r.integers(0, 11, n)
+
+
 DISTRIBUTIONS: tuple[Distribution, ...] = (
-    Distribution("geometric", "memoryless, heavy-tailed discrete: P(D=k) = (1/6)(5/6)^k",
-                 lambda r, n: r.geometric(1 / (MEAN + 1), n) - 1, math.sqrt(MEAN * (MEAN + 1)) / MEAN),
-    Distribution("poisson", "classical count data, equi-dispersed: Poisson(5)", lambda r, n: r.poisson(MEAN, n),
-                 1 / math.sqrt(MEAN)),
-    Distribution("binomial", "bounded, low variance: Binomial(10, 0.5)", lambda r, n: r.binomial(10, 0.5, n),
-                 math.sqrt(2.5) / MEAN),
-    Distribution("gamma", "moderate tail, continuous-rounded: round(Gamma(shape 2, scale 2.5))",
-                 lambda r, n: np.round(r.gamma(2.0, 2.5, n)), 1 / math.sqrt(2)),
-    Distribution("halfnormal", "folded normal, moderate variance: round(|N(0, 6.27^2)|)",
-                 lambda r, n: np.round(np.abs(r.normal(0.0, HN_SCALE, n))), math.sqrt(math.pi / 2 - 1)),
-    Distribution("uniform", "bounded, equi-dispersed: uniform on {0, ..., 10}", lambda r, n: r.integers(0, 11, n),
-                 math.sqrt(10.0) / MEAN),
+    Distribution("geometric", "memoryless, heavy-tailed discrete: P(D=k) = (1/6)(5/6)^k", _geometric,
+                 math.sqrt(MEAN * (MEAN + 1)) / MEAN),
+    Distribution("poisson", "classical count data, equi-dispersed: Poisson(5)", _poisson, 1 / math.sqrt(MEAN)),
+    Distribution("binomial", "bounded, low variance: Binomial(10, 0.5)", _binomial, math.sqrt(2.5) / MEAN),
+    Distribution("gamma", "moderate tail, continuous-rounded: round(Gamma(shape 2, scale 2.5))", _gamma,
+                 1 / math.sqrt(2)),
+    Distribution("halfnormal", "folded normal, moderate variance: round(|N(0, 6.27^2)|)", _halfnormal,
+                 math.sqrt(math.pi / 2 - 1)),
+    Distribution("uniform", "bounded, equi-dispersed: uniform on {0, ..., 10}", _uniform, math.sqrt(10.0) / MEAN),
 )
 
 

@@ -65,7 +65,7 @@ def test_batch_means_inflates_for_autocorrelated_series():
 
 def test_build_records_lengths_and_resolution(tmp_path):
     cfg = ClassicalConfig(min_days=1000, max_replay=1500, max_forward=3000, tuning=TuningConfig(n_trials=10))
-    index = build_classical(tmp_path / "c", cfg, workers=1, progress=False, only=[0, 21])
+    index = build_classical(tmp_path / "c", cfg, workers=2, progress=False, only=[0, 21])  # pickles into workers
     rows = {r["name"]: r for r in index["workspaces"]}
     assert set(rows) == {"classical_geometric_L1_p4", "classical_poisson_L2_p9"}
     for name, row in rows.items():
