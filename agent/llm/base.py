@@ -38,8 +38,19 @@ class LLMRequestError(LLMError):
     """The backend rejected one request (e.g. the context is too long)."""
 
 
-class EndpointUnavailable(RuntimeError):
-    """Raised by the proposer when the endpoint is down for good; the loop should stop the run."""
+try:  # the loop's "this proposer is done" signal, where evolve defines one
+    from evolve.proposer import ProposerUnavailable as _UnavailableBase  # type: ignore[attr-defined]
+except ImportError:
+    _UnavailableBase = RuntimeError  # type: ignore[misc,assignment]
+
+
+class EndpointUnavailable(_UnavailableBase):  # type: ignore[valid-type,misc]
+    """Raised by the proposer when the endpoint is down for good.
+
+    The loop should stop asking the agent and finish the run (certify and deploy with the
+    pool it has), logging this message. It subclasses ``evolve.proposer.ProposerUnavailable``
+    when that exists, else ``RuntimeError``.
+    """
 
 
 @dataclass(frozen=True)

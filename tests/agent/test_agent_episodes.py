@@ -12,8 +12,7 @@ from agent import AgentConfig, EndpointUnavailable, make_proposer
 from agent.trajectory import read_trajectories
 from evolve.proposer import Feedback, Outcome, PoolEntry
 from inventory.policy import compile_policy
-from inventory.tuning import tune_policy
-from inventory.tuning import TuningConfig
+from inventory.tuning import TuningConfig, tune_policy
 from inventory.workspace import FORWARD_FILE, load_workspace, verify_manifest
 from tests.agent.conftest import make_context
 from tests.agent.fake_openai import FakeOpenAIServer, Reply, call, error, hang, last_tool_result, shell, submit, text
@@ -461,3 +460,17 @@ def test_token_ids_from_a_vllm_style_server_are_kept(toy_workspace, shell_factor
     assert traj.turns[1]["prompt_token_ids_prefix_len"] == 5 and traj.turns[1]["prompt_token_ids_tail"] == [6, 7]
     assert traj.turn_prompt_ids(0) == [1, 2, 3] and traj.turn_prompt_ids(1) == [1, 2, 3, 4, 5, 6, 7]
     assert traj.turns[1]["completion_token_ids"] == [8]
+
+
+def test_propose_works_when_called_from_inside_an_event_loop(toy_workspace, shell_factory, fake_server, tmp_path):
+    import asyncio
+
+    fake_server.script = [write("final_submit.py", TILTED), submit()]
+    proposer = make_proposer(config(fake_server), tmp_path / "run", shell_factory=shell_factory)
+
+    async def caller():
+        return proposer.propose(make_context(toy_workspace))
+
+    (prop,) = asyncio.run(caller())
+    assert prop.source == TILTED
+    proposer.close()
