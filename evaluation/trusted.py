@@ -12,10 +12,11 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Callable, Mapping
+from typing import Mapping
 
 import numpy as np
 
+from evaluation.factory import Validator
 from evaluation.host import PolicyHandle, PolicyHost
 from inventory.policy import PolicyError, source_hash
 from inventory.sequence import DemandSequence
@@ -24,8 +25,6 @@ from inventory.tuning import TuningConfig, tune
 from inventory.workspace import Workspace
 
 log = logging.getLogger(__name__)
-
-Validator = Callable[[str], tuple[bool, tuple[str, ...]]]
 
 
 @dataclass

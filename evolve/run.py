@@ -9,14 +9,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-from evaluation.host import InProcessHost, PolicyHost
+from evaluation.factory import open_host, policy_validator
 from evaluation.trusted import TrustedEvaluator
 from evolve.config import EvolveConfig
 from evolve.controller import Controller
 from evolve.proposer import Proposer
 from evolve.report import ForwardSummary, forward_summary, render_report
 from evolve.rundir import RunDir, file_digest
-from inventory.replay import ReplayProblem
 from inventory.workspace import MANIFEST_FILE, Workspace, load_workspace
 
 log = logging.getLogger(__name__)
@@ -31,24 +30,6 @@ class RunOutcome:
     report: str
     forward: ForwardSummary | None
     seconds: float
-
-
-def open_host(problem: ReplayProblem, backend: str) -> PolicyHost:
-    """A policy host for ``backend``; "none" runs policy code in this process."""
-    if backend == "none":
-        log.warning("sandbox disabled: candidate policies run in the evaluator's own process")
-        return InProcessHost(problem)
-    from sandbox import open_host as sandbox_host  # sandbox never imports evolve
-    return sandbox_host(problem, backend)
-
-
-def policy_validator():
-    from sandbox.validator import validate_policy
-
-    def check(source: str) -> tuple[bool, tuple[str, ...]]:
-        v = validate_policy(source)
-        return v.ok, tuple(v.reasons)
-    return check
 
 
 def default_run_dir(ws: Workspace, root: Path = Path("runs")) -> Path:
