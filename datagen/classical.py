@@ -107,7 +107,7 @@ class ClassicalConfig:
     batch: int = 500
     min_days: int = 2_000
     max_replay: int = 10_000
-    max_forward: int = 20_000
+    max_forward: int = 60_000
     tuning: TuningConfig = field(default_factory=TuningConfig)
 
 
