@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 
 class LLMError(Exception):
@@ -148,8 +148,14 @@ class LLMClient(ABC):
         temperature: float = 0.7,
         max_tokens: int = 1024,
         seed: int | None = None,
+        stop_when: Callable[[str], bool] | None = None,
     ) -> ChatResponse:
-        """One completion for ``messages``. Raises :class:`EndpointError` or :class:`LLMRequestError`."""
+        """One completion for ``messages``. Raises :class:`EndpointError` or :class:`LLMRequestError`.
+
+        ``stop_when(text_so_far)``: local backends may end generation early once it returns
+        True (the text protocol uses it to stop after the first complete tool block); remote
+        backends ignore it.
+        """
 
     def close(self) -> None:
         """Release connections, models, engines."""

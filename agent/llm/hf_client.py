@@ -19,7 +19,7 @@ import logging
 import threading
 import time
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from agent.llm.base import ChatResponse, EndpointError, LLMClient, LLMRequestError, ToolSpec, Usage
 
@@ -54,6 +54,22 @@ def resolve_target(target: str) -> tuple[str, str | None]:
             raise EndpointError(f"GGUF file not found: {p}", fatal=True)
         return str(p.parent), p.name
     return (str(p) if p.exists() else target), None
+
+
+class _TextStop:
+    """A transformers stopping criterion: decode the new tokens every few steps and ask ``check``."""
+
+    def __init__(self, tokenizer: Any, prompt_len: int, check: Callable[[str], bool], every: int = 4):
+        self.tokenizer, self.prompt_len, self.check, self.every = tokenizer, prompt_len, check, every
+
+    def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
+        import torch
+
+        n_new = input_ids.shape[1] - self.prompt_len
+        done = False
+        if n_new > 0 and n_new % self.every == 0:
+            done = bool(self.check(self.tokenizer.decode(input_ids[0, self.prompt_len:], skip_special_tokens=True)))
+        return torch.full((input_ids.shape[0],), done, dtype=torch.bool, device=input_ids.device)
 
 
 class HFClient(LLMClient):
@@ -102,7 +118,8 @@ class HFClient(LLMClient):
         return [int(i) for i in enc]
 
     def chat(self, messages: Sequence[dict[str, Any]], tools: Sequence[ToolSpec] = (), *, temperature: float = 0.7,
-             max_tokens: int = 1024, seed: int | None = None) -> ChatResponse:
+             max_tokens: int = 1024, seed: int | None = None,
+             stop_when: Callable[[str], bool] | None = None) -> ChatResponse:
         torch = self._torch
         prompt = self._prompt_ids(messages)
         if len(prompt) + max_tokens > self.max_context:
@@ -119,10 +136,12 @@ class HFClient(LLMClient):
                 gen_kwargs.update(do_sample=True, temperature=temperature, top_p=0.95)
             else:
                 gen_kwargs.update(do_sample=False)
+            if stop_when is not None:
+                gen_kwargs["stopping_criteria"] = [_TextStop(self.tokenizer, len(prompt), stop_when)]
             out = self._model.generate(ids, **gen_kwargs)
         completion = [int(i) for i in out[0, len(prompt):].tolist()]
         eos = self.tokenizer.eos_token_id
-        finish = "stop" if completion and completion[-1] == eos else "length"
+        finish = "stop" if completion and (completion[-1] == eos or len(completion) < max_tokens) else "length"
         text = self.tokenizer.decode(completion, skip_special_tokens=True)
         return ChatResponse(text=text, usage=Usage(len(prompt), len(completion)), finish_reason=finish,
                             model=self.model, prompt_token_ids=prompt, completion_token_ids=completion,

@@ -145,6 +145,7 @@ class OpenAIClient(LLMClient):
         temperature: float = 0.7,
         max_tokens: int = 1024,
         seed: int | None = None,
+        stop_when: Callable[[str], bool] | None = None,
     ) -> ChatResponse:
         attempt = 0
         while True:

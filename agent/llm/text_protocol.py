@@ -32,7 +32,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, replace
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from agent.llm.base import ChatResponse, LLMClient, ToolCall, ToolSpec
 
@@ -179,6 +179,17 @@ def parse_tool_calls(text: str, tools: Sequence[ToolSpec], id_prefix: str = "cal
     return ParseResult(calls, error)
 
 
+_DONE_FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})[ \t]*([A-Za-z_][\w\-]*)[^\n]*\n.*?^[ \t]*\1[ \t]*$", re.S | re.M)
+
+
+def tool_block_complete(text: str, tools: Sequence[ToolSpec]) -> bool:
+    """Whether ``text`` already holds one complete tool call (used to stop local generation)."""
+    if "</tool_call>" in text:
+        return True
+    names = {t.name for t in tools} | set(ALIASES) | {"tool_call"}
+    return any((m.group(2) or "").lower() in names for m in _DONE_FENCE.finditer(text))
+
+
 def render_messages(messages: Sequence[dict[str, Any]], tools: Sequence[ToolSpec]) -> list[dict[str, str]]:
     """Canonical conversation -> plain role/content messages for a text-protocol model."""
     out: list[dict[str, str]] = []
@@ -221,9 +232,11 @@ class TextProtocolClient(LLMClient):
         self.backend, self.model = inner.backend, inner.model
 
     def chat(self, messages: Sequence[dict[str, Any]], tools: Sequence[ToolSpec] = (), *, temperature: float = 0.7,
-             max_tokens: int = 1024, seed: int | None = None) -> ChatResponse:
+             max_tokens: int = 1024, seed: int | None = None,
+             stop_when: Callable[[str], bool] | None = None) -> ChatResponse:
         rendered = render_messages(messages, tools)
-        resp = self.inner.chat(rendered, (), temperature=temperature, max_tokens=max_tokens, seed=seed)
+        resp = self.inner.chat(rendered, (), temperature=temperature, max_tokens=max_tokens, seed=seed,
+                               stop_when=lambda text: tool_block_complete(text, tools))
         turn = sum(1 for m in messages if m["role"] == "assistant") + 1
         parsed = parse_tool_calls(resp.text, tools, id_prefix=f"t{turn}")
         return replace(resp, tool_calls=parsed.calls, protocol_error=parsed.error,

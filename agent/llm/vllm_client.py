@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from agent.llm.base import ChatResponse, EndpointError, LLMClient, LLMRequestError, ToolSpec, Usage
 
@@ -55,7 +55,10 @@ class VLLMClient(LLMClient):
         log.info("vllm engine for %s ready in %.1fs", model_path, time.monotonic() - t0)
 
     def chat(self, messages: Sequence[dict[str, Any]], tools: Sequence[ToolSpec] = (), *, temperature: float = 0.7,
-             max_tokens: int = 1024, seed: int | None = None) -> ChatResponse:
+             max_tokens: int = 1024, seed: int | None = None,
+             stop_when: Callable[[str], bool] | None = None) -> ChatResponse:
+        """``stop_when`` is not applied: the engine generates whole completions (the text protocol
+        executes every complete block it finds, in order)."""
         plain = [{"role": m["role"], "content": m.get("content") or ""} for m in messages]
         params = self._vllm.SamplingParams(temperature=temperature, max_tokens=max_tokens, seed=seed)
         t0 = time.monotonic()

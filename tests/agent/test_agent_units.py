@@ -210,3 +210,13 @@ def test_truncate_middle_keeps_head_and_tail():
     out, cut = truncate_middle(s, 50)
     assert cut and out.startswith("A" * 30) and out.endswith("B" * 20) and "150 characters cut" in out
     assert truncate_middle("short", 50) == ("short", False)
+
+
+def test_tool_block_complete_detects_the_end_of_the_first_call():
+    from agent.llm.text_protocol import tool_block_complete
+
+    assert not tool_block_complete("Let me look.\n```shell\nls -la", TOOLS)
+    assert tool_block_complete("Let me look.\n```shell\nls -la\n```", TOOLS)
+    assert tool_block_complete("```bash\nls\n```\nmore", TOOLS)
+    assert not tool_block_complete("```python\nprint(1)\n```", TOOLS)
+    assert tool_block_complete('<tool_call>{"name": "shell", "arguments": {"command": "ls"}}</tool_call>', TOOLS)
