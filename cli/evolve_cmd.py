@@ -37,6 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--llm", help="LLM proposer: openai:MODEL | vllm:PATH | hf:PATH_OR_GGUF (default: built-in)")
     ap.add_argument("--base-url", help="OpenAI-compatible endpoint for --llm openai:")
     ap.add_argument("--agent-config", type=Path, help="agent TOML config (budget, concurrency, ...)")
+    ap.add_argument("--budget", type=int, help="agent tool-call budget K per episode")
+    ap.add_argument("--concurrency", type=int, help="agent episodes run at once")
     ap.add_argument("-q", "--quiet", action="store_true", help="warnings only, no progress bars")
     ap.add_argument("-v", "--verbose", action="store_true")
     return ap
@@ -46,14 +48,18 @@ def proposer_factory(args: argparse.Namespace):
     def make(config: EvolveConfig, ws: Workspace, rd: RunDir):
         if args.llm:
             from agent import make_proposer_from_cli
-            return make_proposer_from_cli(args.llm, args.base_url, args.agent_config, config, rd.root)
+            return make_proposer_from_cli(args.llm, args.base_url, args.agent_config, config, rd.root,
+                                          budget=args.budget, concurrency=args.concurrency)
         from evolve.builtin import BuiltinProposer
         return BuiltinProposer(per_round=config.search.candidates_per_round)
     return make
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.llm and any(v is not None for v in (args.base_url, args.agent_config, args.budget, args.concurrency)):
+        parser.error("--base-url, --agent-config, --budget and --concurrency configure the LLM agent: add --llm")
     setup_logging(-1 if args.quiet else 1 if args.verbose else 0)
     from evolve.run import execute
     try:

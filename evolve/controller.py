@@ -17,7 +17,7 @@ from certify import Deployment, gain_bound, pairs_budget
 from evaluation.trusted import EvalRecord, TrustedEvaluator
 from evolve.config import EvolveConfig
 from evolve.pool import Member, Pool
-from evolve.proposer import Feedback, Outcome, PoolEntry, Proposal, ProposalContext, Proposer
+from evolve.proposer import Feedback, Outcome, PoolEntry, Proposal, ProposalContext, Proposer, ProposerUnavailable
 from evolve.rundir import RunDir
 from inventory.policy import source_hash
 from inventory.workspace import Workspace
@@ -56,6 +56,17 @@ class Controller:
         self.done = run_dir.evaluated()
         self.feedback: list[Feedback] = []
         self.refined: set[str] = set()
+        self.proposer_down = False
+
+    def _proposals(self, pool: Pool, round_no: int) -> list[Proposal]:
+        if self.proposer_down:
+            return []
+        try:
+            return self.proposer.propose(self._context(pool, round_no))[: self.cfg.search.candidates_per_round]
+        except ProposerUnavailable as exc:
+            log.error("%s; no further proposals in this run", exc)
+            self.proposer_down = True
+            return []
 
     # ---- evaluation with memo on disk
     def _evaluate(self, source: str, name: str, cid: str, round_no: int, origin: str,
@@ -133,7 +144,7 @@ class Controller:
                         prop = Proposal(self.rd.candidate_source(cid), rec.name)
                         self._gate(pool, prop, r, best_baseline, live=False)
             else:
-                proposals = self.proposer.propose(self._context(pool, r))[: sc.candidates_per_round]
+                proposals = self._proposals(pool, r)
                 ids = [self._gate(pool, p, r, best_baseline, live=True) for p in proposals]
                 self.rd.append("rounds.jsonl", {"round": r, "candidates": ids, "champion": pool.champion_id})
             if sc.refine:

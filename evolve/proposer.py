@@ -77,6 +77,11 @@ class Outcome:
     message: str
 
 
+class ProposerUnavailable(RuntimeError):
+    """The proposer can produce no more candidates (e.g. its LLM endpoint is down); the loop
+    stops asking it and finishes the run with what the pool holds."""
+
+
 class Proposer(ABC):
     """Produces candidate policies for one round."""
 
