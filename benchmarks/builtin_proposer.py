@@ -96,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     src.add_argument("--workspaces", type=Path, help="folder whose subfolders are workspaces")
     src.add_argument("--generate", type=int, help="build N example workspaces (4 generators x seeds)")
     ap.add_argument("--out", type=Path, default=Path("/tmp/invevolve-bench"))
+    ap.add_argument("--split", help="with --workspaces: only the workspaces listed under 'test' in DIR/splits/standard.json")
     ap.add_argument("--limit", type=int, default=0)
     ap.add_argument("--rounds", type=int, default=6)
     ap.add_argument("--candidates", type=int, default=3)
@@ -114,6 +115,9 @@ def main(argv: list[str] | None = None) -> int:
             paths += build(ws_root, [name], seed_offset=1000 * (k + 1), suffix=f"_s{k}", force=True)
     else:
         paths = sorted(p for p in args.workspaces.iterdir() if (p / "workspace.toml").exists())
+        if args.split:
+            names = set(json.loads((args.workspaces / "splits" / "standard.json").read_text())[args.split])
+            paths = [p for p in paths if p.name in names]
     if args.limit:
         paths = paths[: args.limit]
     overrides = {"search_rounds": args.rounds, "search_candidates_per_round": args.candidates,
