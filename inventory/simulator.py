@@ -131,7 +131,7 @@ def _replay(
                 np.multiply(on_hand, h, out=costs[k])
                 costs[k] += p * lost
                 orders[k] = q; ends[k] = on_hand; losts[k] = lost
-    return SimResult(costs.T, orders.T, ends.T, losts.T)
+    return SimResult(np.ascontiguousarray(costs.T), orders.T, ends.T, losts.T)
 
 
 def simulate_fn(
