@@ -45,7 +45,7 @@ else
     say "dockerd up (pid $(cat "$PIDFILE")), DOCKER_HOST=$DOCKER_HOST"
 fi
 cd "$(dirname "$0")/.." || exit 0
-if ! python -m sandbox.image build; then
+if ! python3 -m sandbox.image build >&2; then
     say "building the sandbox image failed; docker tests will skip"
 fi
 echo "export DOCKER_HOST=$DOCKER_HOST"
