@@ -13,7 +13,7 @@ Published values: Zipkin (2008), Operations Research 56(5):1256-1263, Table 3, a
 transcribed in the public repository NimaMan/invman
 (src/problems/lost_sales/vanilla/reference_costs.rs; invman/problems/lost_sales/problem_info.py).
 Only the cells found there are shown; the paper itself could not be retrieved.
-The SPEC values are duplicated from SPEC §8 (also in tests/inventory/test_dp.py).
+The SPEC values come from inventory.reference_values (SPEC §8).
 """
 
 from __future__ import annotations
@@ -27,48 +27,11 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from inventory.dp import best_base_stock, best_cbs, geometric_pmf, poisson_pmf, solve_lost_sales  # noqa: E402
+from inventory.reference_values import SPEC8  # noqa: E402
 
 log = logging.getLogger("dp_reference")
 
-# SPEC §8: (L, p) -> (optimal, (BS cost, S), (CBS cost, S, r))
-SPEC = {
-    "poisson": {
-        (1, 4): (4.0407, (4.1628, 12), (4.0654, 12, 6)),
-        (1, 9): (5.4382, (5.5475, 13), (5.4812, 14, 6)),
-        (1, 19): (6.6757, (6.7278, 15), (6.6877, 15, 8)),
-        (1, 39): (7.8359, (7.8626, 16), (7.8425, 16, 9)),
-        (2, 4): (4.3953, (4.6386, 16), (4.4057, 17, 5)),
-        (2, 9): (6.0936, (6.3163, 19), (6.1191, 19, 6)),
-        (2, 19): (7.6644, (7.8422, 21), (7.7209, 21, 7)),
-        (2, 39): (9.1064, (9.1903, 22), (9.1326, 22, 8)),
-        (3, 4): (4.5987, (4.9750, 20), (4.6308, 21, 5)),
-        (3, 9): (6.5314, (6.8640, 23), (6.6164, 24, 6)),
-        (3, 19): (8.3625, (8.6045, 26), (8.4010, 26, 6)),
-        (3, 39): (10.0385, (10.2176, 28), (10.0853, 28, 7)),
-        (4, 4): (4.7285, (5.1978, 25), (4.7978, 26, 5)),
-        (4, 9): (6.8359, (7.2709, 28), (6.9123, 29, 5)),
-        (4, 19): (8.8872, (9.2319, 31), (8.9544, 31, 6)),
-        (4, 39): (10.7944, (11.0623, 33), (10.8926, 34, 6)),
-    },
-    "geometric": {
-        (1, 4): (9.8175, (10.0418, 12), (9.8712, 13, 5)),
-        (1, 9): (14.5082, (14.7273, 17), (14.5826, 18, 8)),
-        (1, 19): (19.2179, (19.4026, 22), (19.3124, 22, 13)),
-        (1, 39): (23.8657, (24.0066, 27), (23.9472, 27, 16)),
-        (2, 4): (10.2402, (10.7050, 15), (10.3215, 17, 4)),
-        (2, 9): (15.5029, (15.9882, 22), (15.6410, 23, 6)),
-        (2, 19): (20.8906, (21.3081, 28), (21.0665, 28, 9)),
-        (2, 39): (26.2138, (26.5535, 34), (26.3881, 34, 12)),
-        (3, 4): (10.4667, (11.1337, 18), (10.5237, 21, 4)),
-        (3, 9): (16.1367, (16.8717, 26), (16.2956, 27, 6)),
-        (3, 19): (22.0645, (22.7258, 33), (22.2915, 34, 8)),
-        (3, 39): (27.9635, (28.5109, 40), (28.2200, 40, 10)),
-        (4, 4): (10.6065, (11.4383, 21), (10.6886, 25, 4)),
-        (4, 9): (16.5774, (17.5428, 30), (16.7268, 32, 5)),
-        (4, 19): (22.9530, (23.8495, 38), (23.2084, 39, 7)),
-        (4, 39): (29.3559, (30.1078, 45), (29.6702, 46, 9)),
-    },
-}
+SPEC = SPEC8
 
 # Zipkin (2008) Table 3 optima found (secondary transcription, see module docstring).
 PUBLISHED = {
