@@ -31,6 +31,13 @@ def day_of_week(obs, days):
     return (today + (np.asarray(days) - obs.t) + 3) % 7
 
 
+def weekday_total(obs, recent, mean, span):
+    """Sum over days t..t+L of each weekday's mean demand relative to ``mean``."""
+    dow = day_of_week(obs, np.arange(obs.t - len(recent), obs.t))
+    profile = np.array([recent[dow == k].mean() if np.any(dow == k) else mean for k in range(7)]) / mean
+    return profile[day_of_week(obs, np.arange(obs.t, obs.t + span))].sum()
+
+
 def feature_matrix(obs, days):
     """Design matrix: intercept, features (last visible value beyond what is known), weekdays."""
     cols = [np.ones(len(days))]
@@ -72,10 +79,7 @@ def forecast(obs, params):
         return span * params["w0"], 0.0
     level = recent.mean()
     if WEEKDAY and len(recent) >= 14 and level > 0:
-        days = np.arange(obs.t - len(recent), obs.t)
-        dow = day_of_week(obs, days)
-        profile = np.array([recent[dow == k].mean() if np.any(dow == k) else level for k in range(7)]) / level
-        return level * profile[day_of_week(obs, np.arange(obs.t, obs.t + span))].sum(), recent.std()
+        return level * weekday_total(obs, recent, level, span), recent.std()
     return span * level, recent.std()
 ''',
     "ewma": '''
@@ -92,10 +96,7 @@ def forecast(obs, params):
     level = (weights * recent).sum(axis=-1) / weights.sum(axis=-1)
     mean = recent.mean()
     if WEEKDAY and len(recent) >= 14 and mean > 0:
-        days = np.arange(obs.t - len(recent), obs.t)
-        dow = day_of_week(obs, days)
-        profile = np.array([recent[dow == k].mean() if np.any(dow == k) else mean for k in range(7)]) / mean
-        return level * profile[day_of_week(obs, np.arange(obs.t, obs.t + span))].sum(), recent.std()
+        return level * weekday_total(obs, recent, mean, span), recent.std()
     return span * level, recent.std()
 ''',
 }
