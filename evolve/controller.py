@@ -140,7 +140,7 @@ class Controller:
                 ids = completed[r]["candidates"]
                 for cid in ids:
                     if cid in self.done and cid not in pool.members:
-                        rec, _, origin = self.done[cid]
+                        rec = self.done[cid][0]
                         prop = Proposal(self.rd.candidate_source(cid), rec.name)
                         self._gate(pool, prop, r, best_baseline, live=False)
             else:
