@@ -106,9 +106,14 @@ class Genome:
         raw["features"] = tuple(raw.get("features", ()))
         return cls(**raw)
 
-    def canonical(self, specs: tuple[FeatureSpec, ...], lead_time: int) -> "Genome":
-        """The genome with every field that cannot change the rendered policy set to its default."""
+    def canonical(self, specs: tuple[FeatureSpec, ...], lead_time: int, n_days: int | None = None) -> "Genome":
+        """The genome with every field that cannot change the rendered policy set to its default.
+
+        ``n_days`` (the replay window's length) makes windows at least that long "all days".
+        """
         g = self
+        if n_days is not None and g.window >= n_days:
+            g = replace(g, window=0)
         lift_names = lift_features(specs)
         if g.forecast is Forecast.REGRESSION:
             g = replace(g, lifts=False, features=tuple(sorted(f for f in g.features if f in usable_features(specs))))

@@ -41,8 +41,8 @@ class ScreenConfig:
     """The cascade's first pass: a small budget on a short window."""
 
     days: int = 1000
-    n_trials: int = 48
-    batch_size: int = 24
+    n_trials: int = 32
+    batch_size: int = 16
 
     def __post_init__(self) -> None:
         if self.days < 14 or self.n_trials < 1 or self.batch_size < 1:
@@ -72,7 +72,8 @@ class BuiltinProposer(Proposer):
     def propose(self, ctx: ProposalContext) -> list[Proposal]:
         specs = ctx.workspace.spec.features
         lead = ctx.workspace.spec.problem.lead_time
-        canon = lambda g: g.canonical(specs, lead)  # noqa: E731
+        days = len(ctx.workspace.replay)
+        canon = lambda g: g.canonical(specs, lead, days)  # noqa: E731
         tried: set[Genome] = set()
         forms: set[str] = set()
         scored: list[tuple[float, str, Genome]] = []
