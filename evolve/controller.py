@@ -14,7 +14,8 @@ from pathlib import Path
 from tqdm import tqdm
 
 from certify import Deployment, gain_bound, pairs_budget
-from evaluation.trusted import EvalRecord, TrustedEvaluator
+from evaluation.records import EvalRecord, EvalStatus
+from evaluation.trusted import TrustedEvaluator
 from evolve.config import EvolveConfig
 from evolve.pool import Member, Pool
 from evolve.proposer import Feedback, Outcome, PoolEntry, Proposal, ProposalContext, Proposer, ProposerUnavailable
@@ -77,7 +78,7 @@ class Controller:
         self.rd.save_candidate(rec, source, round_no, origin)
         self.done[cid] = (rec, round_no, origin)
         if not rec.ok:
-            log.info("candidate %s (%s) %s: %s", cid, name, rec.status, rec.error)
+            log.info("candidate %s (%s) %s: %s", cid, name, rec.status.value, rec.error)
         return rec
 
     def _initial_pool(self) -> Pool:
@@ -121,7 +122,7 @@ class Controller:
             result = pool.admit(Member(rec, proposal.source, self.proposer.name, round_no))
             status, message = result.status, result.message
         else:
-            status, message = "failed" if rec.status == "failed" else "rejected", rec.error or ""
+            status, message = "failed" if rec.status is EvalStatus.FAILED else "rejected", rec.error or ""
         self.feedback.append(Feedback(round_no, cid, proposal.name, status, rec.replay_cost, message))
         if live:
             self.proposer.observe(proposal, Outcome(

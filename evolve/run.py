@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-from evaluation.factory import open_host, policy_validator
+from evaluation.factory import open_hosts, policy_validator
 from evaluation.trusted import TrustedEvaluator
 from evolve.config import EvolveConfig
 from evolve.controller import Controller
@@ -66,15 +66,14 @@ def execute(
                    "started": datetime.now(timezone.utc).isoformat()}, config.to_dict())
     log.info("run directory: %s", rd.root)
     proposer = proposer_factory(config, ws, rd)
-    host = open_host(ws.replay_problem(), config.sandbox)
-    evaluator = TrustedEvaluator(ws, host, config.tuning, validator=policy_validator(), storage=rd.optuna_storage())
+    evaluator = TrustedEvaluator(ws, open_hosts(config.sandbox), config.tuning, validator=policy_validator(),
+                                 config=config.evaluation)
     try:
         pool, deployment = Controller(ws, rd, config, evaluator, proposer).run(progress=progress)
         dep = pool.members[deployment.deployed_id]
         fwd = forward_summary(pool, deployment, evaluator) if ws.has_forward else None
     finally:
         evaluator.close()
-        host.close()
         proposer.close()
     rd.write_text("deployed_policy.py", dep.source)
     rd.write_text("deployment.json", json.dumps({
@@ -82,8 +81,7 @@ def execute(
         "replay_cost": dep.record.replay_cost, "reason": deployment.reason,
         "certificate": None if deployment.certificate is None else deployment.certificate.to_dict(),
         "reference_id": pool.reference_id, "champion_id": pool.champion_id,
-        "forward": None if fwd is None else {"deployed": fwd.deployed_cost, "baselines": fwd.baseline_costs,
-                                             "success": fwd.success},
+        "forward": None if fwd is None else fwd.to_dict(),
     }, indent=1, sort_keys=True) + "\n")
     rd.write_text("certificates.jsonl", "".join(json.dumps(c.to_dict(), sort_keys=True) + "\n" for c in pool.certificates))
     report = render_report(ws.name, pool, deployment, fwd)
