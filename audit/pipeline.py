@@ -16,11 +16,11 @@ from typing import Any
 
 import numpy as np
 
-from audit import plots
 from audit.certificate_text import CertificateText, certificate_check, describe
 from audit.config import AuditConfig
 from audit.grid import GridBuilder, feature_levels, positions, probe_days
-from audit.model import Check, CheckId, Group, Plot, Verdict
+from audit.model import Check, CheckId, Group, Verdict
+from audit.plots import FigureData
 from audit.policies import PolicyRunner, SandboxedPolicy, Trajectory, TrustedPolicy, data_free
 from audit.probes import GridOutcome, ProbeContext, cap_check, run_probes
 from audit.replays import LongRun, cost_sensitivity, long_horizon, reproduction_check
@@ -43,7 +43,7 @@ class AuditResult:
     static: StaticReport
     checks: list[Check] = field(default_factory=list)
     certificates: list[CertificateText] = field(default_factory=list)
-    plots: list[Plot] = field(default_factory=list)
+    figures: FigureData | None = None     # what the plots are drawn from (audit.report draws them)
     stress: list[StressResult] = field(default_factory=list)
     params: dict[str, float] = field(default_factory=dict)
     space: list[dict[str, Any]] = field(default_factory=list)
@@ -202,8 +202,7 @@ def _dynamic(result: AuditResult, cand: PolicyRunner, ref: PolicyRunner, clock: 
     stress_checks, result.stress = run_stress(ws, cand, ref, cfg)
     result.checks += stress_checks
     clock.lap("stress")
-    result.plots = _plots(result, ctx, ct, rt, n, safety, grid, longrun, sens)
-    clock.lap("plots")
+    result.figures = _figure_data(result, ctx, ct, rt, n, safety, grid, longrun, sens)
 
 
 def _safe_space(cand: PolicyRunner) -> tuple:
@@ -230,16 +229,9 @@ def _probe(result: AuditResult, cand: PolicyRunner, ref: PolicyRunner, ct: Traje
     return ctx, grid
 
 
-def _plots(result: AuditResult, ctx: ProbeContext, ct: Trajectory, rt: Trajectory, n: int, safety: dict | None,
-           grid: GridOutcome, longrun: LongRun, sens: Check) -> list[Plot]:
+def _figure_data(result: AuditResult, ctx: ProbeContext, ct: Trajectory, rt: Trajectory, n: int,
+                 safety: dict | None, grid: GridOutcome, longrun: LongRun, sens: Check) -> FigureData:
     day = ctx.days[len(ctx.days) // 2]
-    out = [plots.trajectories(ct, rt, n, result.target.reference.name),
-           plots.daily_gain(ct.costs, rt.costs, n, safety),
-           plots.response_curve({f: grid.curve(ctx, day, f) for f in ctx.builder.families()}, ctx.cap, day)]
-    if result.stress:
-        out.append(plots.stress_bars([(s.title, s.candidate_cost, s.reference_cost) for s in result.stress]))
-    if longrun.candidate is not None:
-        out.append(plots.long_horizon(longrun.candidate, longrun.reference))
-    if sens.details.get("rows"):
-        out.append(plots.sensitivity(sens.details["rows"]))
-    return out
+    return FigureData(ct, rt, n, result.target.reference.name, safety,
+                      {f: grid.curve(ctx, day, f) for f in ctx.builder.families()}, ctx.cap, day,
+                      longrun.candidate, longrun.reference, list(sens.details.get("rows", [])))

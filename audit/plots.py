@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import base64
 import io
-from typing import Sequence
+from dataclasses import dataclass
+from typing import Any, Sequence
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -20,7 +21,7 @@ CAND, REF = "#1f6fb4", "#d9822b"
 
 def _encode(fig: Figure) -> str:
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
+    fig.savefig(buf, format="png", dpi=90)
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
@@ -54,10 +55,10 @@ def trajectories(cand: Trajectory, ref: Trajectory, n_replay: int, ref_name: str
 def daily_gain(cand_costs: np.ndarray, ref_costs: np.ndarray, n_replay: int, cert: dict | None) -> Plot:
     gain = np.asarray(ref_costs) - np.asarray(cand_costs)
     days = np.arange(len(gain))
-    fig = Figure(figsize=(10, 3.6))
+    fig = Figure(figsize=(10, 3.6), layout="constrained")
     ax = fig.subplots()
     _split_line(ax, n_replay, len(days))
-    ax.bar(days, gain, color=np.where(gain >= 0, "#3a9a5b", "#c0392b"), width=0.9, alpha=0.55, label="daily gain")
+    ax.vlines(days, 0, gain, colors=np.where(gain >= 0, "#3a9a5b", "#c0392b"), lw=2.5, alpha=0.6, label="daily gain")
     running = np.cumsum(gain[:n_replay]) / np.arange(1, min(n_replay, len(gain)) + 1)
     ax.plot(days[:n_replay], running, color="k", lw=1.4, label="running mean (replay)")
     ax.axhline(0, color="0.3", lw=0.8)
@@ -77,7 +78,7 @@ def daily_gain(cand_costs: np.ndarray, ref_costs: np.ndarray, n_replay: int, cer
 
 
 def response_curve(curves: dict[str, dict[str, list]], cap: float, day: int) -> Plot:
-    fig = Figure(figsize=(7.5, 4))
+    fig = Figure(figsize=(7.5, 4), layout="constrained")
     ax = fig.subplots()
     for family, curve in curves.items():
         ls = "-" if family == "on_hand" else "--"
@@ -97,7 +98,7 @@ def response_curve(curves: dict[str, dict[str, list]], cap: float, day: int) -> 
 
 
 def stress_bars(rows: Sequence[tuple[str, float | None, float | None]]) -> Plot:
-    fig = Figure(figsize=(9, 3.8))
+    fig = Figure(figsize=(9, 3.8), layout="constrained")
     ax = fig.subplots()
     x = np.arange(len(rows))
     cand = [np.nan if c is None else c for _, c, _ in rows]
@@ -116,7 +117,7 @@ def stress_bars(rows: Sequence[tuple[str, float | None, float | None]]) -> Plot:
 
 
 def long_horizon(cand: Trajectory, ref: Trajectory | None) -> Plot:
-    fig = Figure(figsize=(10, 3.8))
+    fig = Figure(figsize=(10, 3.8), layout="constrained")
     top, bottom = fig.subplots(2, 1, sharex=True)
     days = np.arange(len(cand.orders))
     if ref is not None:
@@ -135,7 +136,7 @@ def long_horizon(cand: Trajectory, ref: Trajectory | None) -> Plot:
 
 
 def sensitivity(rows: Sequence[dict]) -> Plot:
-    fig = Figure(figsize=(7.5, 0.5 + 0.32 * max(len(rows), 2)))
+    fig = Figure(figsize=(7.5, 0.8 + 0.32 * max(len(rows), 2)), layout="constrained")
     ax = fig.subplots()
     labels = [f"{r['param']} {r['value']:.3g} -> {r['perturbed']:.3g}" for r in rows]
     change = [100 * r["change"] for r in rows]
@@ -146,3 +147,33 @@ def sensitivity(rows: Sequence[dict]) -> Plot:
     ax.grid(alpha=0.3, axis="x")
     caption = "Each tuned parameter moved by the stated fraction, one at a time, replayed on the replay window."
     return Plot("sensitivity", "Cost sensitivity to parameter perturbations", caption, _encode(fig))
+
+
+@dataclass
+class FigureData:
+    """Everything the audit's figures are drawn from (kept apart so probes never pay for drawing)."""
+
+    candidate: Trajectory
+    reference: Trajectory
+    n_replay: int
+    reference_name: str
+    safety: dict[str, Any] | None
+    curves: dict[str, dict[str, list]]
+    cap: float
+    day: int
+    long_candidate: Trajectory | None
+    long_reference: Trajectory | None
+    sensitivity: list[dict[str, Any]]
+
+
+def render(data: FigureData, stress: Sequence[tuple[str, float | None, float | None]]) -> list[Plot]:
+    out = [trajectories(data.candidate, data.reference, data.n_replay, data.reference_name),
+           daily_gain(data.candidate.costs, data.reference.costs, data.n_replay, data.safety),
+           response_curve(data.curves, data.cap, data.day)]
+    if stress:
+        out.append(stress_bars(stress))
+    if data.long_candidate is not None:
+        out.append(long_horizon(data.long_candidate, data.long_reference))
+    if data.sensitivity:
+        out.append(sensitivity(data.sensitivity))
+    return out

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import time
 from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
@@ -19,8 +20,9 @@ import jinja2
 import numpy as np
 from markupsafe import Markup
 
-from audit.model import SCHEMA_VERSION, Verdict
+from audit.model import SCHEMA_VERSION, Plot, Verdict
 from audit.pipeline import AuditResult
+from audit.plots import render
 from audit.static import side_by_side_diff, unified_diff
 from inventory.policy import source_hash
 
@@ -51,7 +53,7 @@ def exit_code(result: AuditResult) -> int:
     return EXIT_OK if result.passed else EXIT_BLOCKED
 
 
-def audit_dict(result: AuditResult) -> dict[str, Any]:
+def audit_dict(result: AuditResult, plots: list[Plot]) -> dict[str, Any]:
     t = result.target
     counts = {v.value: sum(c.verdict is v for c in result.checks) for v in Verdict}
     return _clean({
@@ -78,7 +80,7 @@ def audit_dict(result: AuditResult) -> dict[str, Any]:
         "stress": [{"key": s.key, "title": s.title, "candidate_cost": s.candidate_cost,
                     "reference_cost": s.reference_cost, "change": s.change} for s in result.stress],
         "certificates": [c.to_dict() for c in result.certificates],
-        "plots": [{"key": p.key, "title": p.title} for p in result.plots],
+        "plots": [{"key": p.key, "title": p.title} for p in plots],
         "notes": list(t.notes),
         "timings": result.timings,
     })
@@ -103,10 +105,10 @@ def _fence(text: str) -> str:
     return "`" * max(3, longest + 1)
 
 
-def _context(result: AuditResult, data: dict[str, Any]) -> dict[str, Any]:
+def _context(result: AuditResult, data: dict[str, Any], plots: list[Plot]) -> dict[str, Any]:
     t = result.target
     ref = t.reference
-    return {"r": result, "t": t, "d": data, "static": result.static, "checks": result.checks,
+    return {"r": result, "t": t, "d": data, "plots": plots, "static": result.static, "checks": result.checks,
             "source_lines": list(enumerate(t.source.splitlines(), 1)),
             "diff_html": Markup(side_by_side_diff(
                 ref.source, t.source, f"reference: {ref.name}", f"candidate: {t.name}")),
@@ -119,8 +121,12 @@ def write_audit(result: AuditResult) -> Path:
     """Write the three files into ``result.target.out_dir`` (atomically each); returns the folder."""
     out = Path(result.target.out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    data = audit_dict(result)
-    ctx = _context(result, data)
+    start = time.perf_counter()
+    stress = [(s.title, s.candidate_cost, s.reference_cost) for s in result.stress]
+    plots = render(result.figures, stress) if result.figures is not None else []
+    result.timings["plots"] = round(time.perf_counter() - start, 3)
+    data = audit_dict(result, plots)
+    ctx = _context(result, data, plots)
     files = {"audit.json": json.dumps(data, indent=1, sort_keys=True, allow_nan=False) + "\n",
              "report.md": _env(False).get_template("audit.md.j2").render(**ctx),
              "report.html": _env(True).get_template("audit.html.j2").render(**ctx)}
