@@ -135,8 +135,9 @@ def lineage_plot(rep: RunReport) -> str | None:
     if not pts:
         return None
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
-    fig = Figure(figsize=(9, 3.6))
+    fig = Figure(figsize=(9, 3.6), layout="constrained")
     ax = fig.subplots()
     colour = {True: "#3a9a5b", False: "#c0392b", None: "#7f8c8d"}
     for gate in (True, False, None):
@@ -153,12 +154,13 @@ def lineage_plot(rep: RunReport) -> str | None:
                 label="champion")
     if rep.reference_cost is not None:
         ax.axhline(rep.reference_cost, color="#d9822b", ls="--", lw=1, label="reference")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("round (0 = initial pool of baselines)")
     ax.set_ylabel("replay cost per day")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7)
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
+    fig.savefig(buf, format="png", dpi=90)
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
