@@ -20,6 +20,8 @@ from inventory.observation import Observation, Reveal
 from inventory.sequence import Availability, CostModel, DemandSequence, FeatureKind, FeatureSpec
 
 BASE = "base"
+# Monday .. Sunday multipliers of the synthetic weekly history (mean 1): a clear weekend peak.
+WEEKLY_PATTERN = np.array([0.7, 0.8, 0.9, 1.0, 1.2, 1.6, 0.8])
 
 
 @dataclass(frozen=True)
@@ -27,7 +29,7 @@ class ProbeState:
     day: int
     position: float
     family: str = "on_hand"
-    variant: str = BASE          # base | feature:<name>=<value> | weekday:+k
+    variant: str = BASE          # base | feature:<name>=<value> | weekday:+k | weekly:+k
 
 
 @dataclass(frozen=True)
@@ -83,10 +85,26 @@ class GridBuilder:
     def __init__(self, seq: DemandSequence, specs: Sequence[FeatureSpec], model: CostModel):
         self.seq, self.specs, self.model = seq, tuple(specs), model
         self._by_name = {s.name: s for s in self.specs}
+        self._weekly: DemandSequence | None = None
+
+    def weekly_history(self) -> DemandSequence:
+        """The replay window with its demand replaced by a noiseless, strong weekly pattern.
+
+        Demand on each date is the window's mean times :data:`WEEKLY_PATTERN` of its weekday,
+        so a rule that models weekdays must order differently on different weekdays, while a
+        rule that averages whole weeks sees the same level every day.
+        """
+        if self._weekly is None:
+            dow = np.array([(int(np.datetime64(d, "D").astype(np.int64)) + 3) % 7 for d in self.seq.dates])
+            demand = self.seq.demand.mean() * WEEKLY_PATTERN[dow]
+            if self.model.integer_orders:
+                demand = np.rint(demand)
+            self._weekly = DemandSequence(self.seq.dates, demand, dict(self.seq.features))
+        return self._weekly
 
     def observation(self, state: ProbeState, overrides: dict[str, object] | None = None,
-                    date_shift: int = 0) -> Observation:
-        seq = self.seq
+                    date_shift: int = 0, weekly: bool = False) -> Observation:
+        seq = self.weekly_history() if weekly else self.seq
         if overrides:
             feats = dict(seq.features)
             for name, value in overrides.items():

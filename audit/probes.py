@@ -184,30 +184,59 @@ class FeatureResponse(_Response):
 
 
 class WeekdayResponse(_Response):
-    """Today's weekday moved by 0..6 days (calendar shifted; history, state and features kept).
+    """Does the order depend on the weekday? Two switches, 7 weekdays each, state fixed:
 
-    This shows weekday effects coded on the calendar. A weekday profile the rule learns from
-    its own history moves with the calendar and is invariant here, so a rule that reads
-    ``obs.date`` without responding gets a warning (cannot confirm), not a failure.
+    * ``calendar``: today's date moved by 0..6 days (history and features kept). This shows
+      effects coded on the calendar; a profile learned from the history moves with it.
+    * ``weekly``: the history replaced by a noiseless strong weekly pattern
+      (:data:`audit.grid.WEEKLY_PATTERN`) and today placed on each of the 7 weekdays. A rule
+      that models weekdays orders differently; one that averages whole weeks does not.
+
+    A rule that reads ``obs.date`` and responds to neither fails (it ignores what it reads).
     """
 
     check = CheckId.WEEKDAY_RESPONSE
 
+    @staticmethod
+    def _weekly_days(ctx: ProbeContext) -> list[int]:
+        n = len(ctx.builder.seq)
+        return sorted({min(d, n - 7) for d in ctx.days if n >= 14})
+
     def states(self, ctx: ProbeContext) -> list[ProbeState]:
-        return [ProbeState(d, float(p), "on_hand", f"weekday:+{k}")
-                for k in range(7) for d in ctx.days for p in ctx.variant_positions()]
+        cal = [ProbeState(d, float(p), "on_hand", f"weekday:+{k}")
+               for k in range(7) for d in ctx.days for p in ctx.variant_positions()]
+        weekly = [ProbeState(d + k, float(p), "on_hand", f"weekly:+{k}")
+                  for k in range(7) for d in self._weekly_days(ctx) for p in ctx.variant_positions()]
+        return cal + weekly
 
     def evaluate(self, ctx: ProbeContext, answers: Answers) -> list[Check]:
-        rows = self._table(ctx, answers, [f"weekday:+{k}" for k in range(7)])
-        lines = ctx.static.fields_read.get("date", ())
         labels = tuple(f"+{k}d" for k in range(7))
-        check = self._verdict("the weekday (obs.date)", "", ctx.static.claims_weekday,
-                              "line " + ", ".join(map(str, lines)), rows, labels, None)
-        if check.verdict is Verdict.FAIL:
-            check.verdict = Verdict.WARN
-            check.reason += ("; a weekday profile learned from the history moves with the calendar, so this probe "
-                             "cannot confirm it: see the day-of-week feature probe and the trajectory plot")
-        return [check]
+        cal = self._table(ctx, answers, [f"weekday:+{k}" for k in range(7)])
+        weekly = []
+        for d in self._weekly_days(ctx):
+            for p in ctx.variant_positions():
+                qs = [answers.get(ProbeState(d + k, float(p), "on_hand", f"weekly:+{k}")) for k in range(7)]
+                if all(q is not None and q.order is not None for q in qs):
+                    weekly.append([q.order for q in qs])
+        claimed = ctx.static.claims_weekday
+        where = "line " + ", ".join(map(str, ctx.static.fields_read.get("date", ())))
+        c_cal = self._verdict("the calendar weekday (obs.date)", "", claimed, where, cal, labels, None)
+        c_week = self._verdict("a weekly demand pattern", "", claimed, where, weekly, labels, None)
+        moved = {name: float(c.details.get("responding_share", 0.0)) for name, c in (("calendar", c_cal),
+                                                                                      ("weekly", c_week))}
+        details = {"claimed": claimed, "calendar": c_cal.details, "weekly": c_week.details}
+        if not cal and not weekly:
+            return [self._check(Verdict.SKIP, "no valid answers to compare across weekdays", **details)]
+        text = (f"calendar moved 0..6 days: responds on {moved['calendar']:.0%} of {len(cal)} states; strong weekly "
+                f"pattern in the history, today on each weekday: responds on {moved['weekly']:.0%} of {len(weekly)}")
+        if claimed and not any(moved.values()):
+            return [self._check(Verdict.FAIL, f"the source reads obs.date ({where}) but ignores the weekday: {text}",
+                                **details)]
+        if not claimed and moved["calendar"]:
+            return [self._check(Verdict.WARN, f"the order changes with the calendar date although the source never "
+                                f"reads obs.date: {text}", **details)]
+        return [self._check(Verdict.PASS, text + ("" if claimed else " (does not read the date; a response to the "
+                                                  "weekly pattern comes through the history)"), **details)]
 
 
 class Determinism(Probe):
@@ -269,6 +298,8 @@ def observe(ctx: ProbeContext, state: ProbeState):
         return ctx.builder.observation(state, {name: ctx.levels[name].values[int(idx)]})
     if state.variant.startswith("weekday:"):
         return ctx.builder.observation(state, date_shift=int(state.variant.split("+")[1]))
+    if state.variant.startswith("weekly:"):
+        return ctx.builder.observation(state, weekly=True)
     return ctx.builder.observation(state)
 
 

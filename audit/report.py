@@ -91,8 +91,9 @@ def _env(autoescape: bool) -> jinja2.Environment:
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["num"] = lambda v, fmt="%.4g": "-" if v is None else fmt % v
     env.filters["pct"] = lambda v: "-" if v is None else f"{100 * v:+.1f}%"
+    # Markdown cells: no raw HTML (a '<' could open a tag in a renderer), no cell breaks, one line.
     env.filters["md"] = lambda v: str(v).replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace(
-        ">", "&gt;").replace("\n", " ")
+        "\n", " ")
     return env
 
 

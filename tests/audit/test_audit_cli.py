@@ -109,3 +109,17 @@ def test_bad_input_exits_2_with_one_line(run_dir, workspace_dir, tmp_path, caplo
     assert invevolve(args + ["--sandbox", "none"]) == 2
     errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
     assert len(errors) == 1 and needle in errors[0] and "\n" not in errors[0]
+
+
+def test_invalid_candidate_gets_a_static_report_and_blocks(run_dir, tmp_path):
+    rd = tmp_path / "run"
+    shutil.copytree(run_dir, rd)
+    (rd / "candidates" / "r09-hostile.py").write_text("import os\n\ndef order(obs, params):\n    return os.getpid()\n")
+    with open(rd / "candidates.jsonl", "a") as fh:
+        fh.write(json.dumps({"candidate_id": "r09-hostile", "name": "hostile", "status": "invalid", "round": 9,
+                             "error": "line 1: import of forbidden module `os`", "origin": "llm"}) + "\n")
+    assert invevolve(["audit", str(rd), "--candidate", "r09-hostile", *FAST]) == 1
+    data = _load(rd / "audit" / "r09-hostile")
+    assert data["blocking_failures"] == ["validator"]
+    assert data["plots"] == [] and data["static"]["valid"] is False
+    assert "forbidden module" in (rd / "audit" / "r09-hostile" / "report.html").read_text()

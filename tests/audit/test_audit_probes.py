@@ -103,3 +103,14 @@ def test_negative_orders_are_flagged_through_the_sandbox(workspace_dir, tmp_path
     assert res.sandbox == "sandbox-bwrap"
     check = next(c for c in res.checks if c.check is CheckId.ORDERS_VALID)
     assert check.verdict is Verdict.FAIL and "negative order" in check.reason
+
+
+def test_weekday_probe_tells_a_weekday_rule_from_one_that_ignores_the_date(results):
+    ignores = next(c for c in results["ignores_weekday"].checks if c.check is CheckId.WEEKDAY_RESPONSE)
+    assert ignores.verdict is Verdict.FAIL and "ignores the weekday" in ignores.reason and not ignores.blocking
+    aware = next(c for c in results["weekday_aware"].checks if c.check is CheckId.WEEKDAY_RESPONSE)
+    assert aware.verdict is Verdict.PASS, aware.reason
+    assert aware.details["weekly"]["responding_share"] > 0.5
+    assert aware.details["calendar"]["responding_share"] == 0.0  # a learned profile moves with the calendar
+    clean = next(c for c in results["capped_base_stock"].checks if c.check is CheckId.WEEKDAY_RESPONSE)
+    assert clean.verdict is Verdict.PASS and clean.details["weekly"]["responding_share"] == 0.0
