@@ -15,11 +15,21 @@ Public API::
 Nothing in the project imports this package; it imports evaluation, inventory, certify,
 sandbox (through evaluation) and evolve's config and run-report writer.
 """
-from audit.config import AuditConfig
-from audit.model import BLOCKING, Check, CheckId, Verdict
-from audit.pipeline import AuditResult, run_audit
-from audit.report import write_audit
-from audit.target import AuditTarget, from_file, from_run
+from importlib import import_module
+from typing import Any
 
-__all__ = ["BLOCKING", "AuditConfig", "AuditResult", "AuditTarget", "Check", "CheckId", "Verdict", "from_file",
-           "from_run", "run_audit", "write_audit"]
+# Public names, loaded on first use so that `invevolve --help` does not import the audit's
+# dependencies (matplotlib, jinja2, optuna through evaluation) for every other command.
+_EXPORTS = {
+    "AuditConfig": "audit.config", "BLOCKING": "audit.model", "Check": "audit.model", "CheckId": "audit.model",
+    "Verdict": "audit.model", "AuditResult": "audit.pipeline", "run_audit": "audit.pipeline",
+    "write_audit": "audit.report", "AuditTarget": "audit.target", "from_file": "audit.target",
+    "from_run": "audit.target",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'audit' has no attribute {name!r}")

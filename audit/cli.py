@@ -15,8 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from evolve.config import SANDBOX_BACKENDS, ConfigError
-from inventory.workspace import WorkspaceError
+from sandbox import BACKEND_CHOICES
 
 log = logging.getLogger("invevolve.audit")
 
@@ -31,7 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--workspace", type=Path, help="audit TARGET as a policy file on this workspace")
     p.add_argument("--candidate", help="candidate id in the run (default: the deployed policy)")
     p.add_argument("--out", type=Path, help="output folder (default RUN/audit/<candidate> or ./<policy>-audit)")
-    p.add_argument("--sandbox", choices=SANDBOX_BACKENDS, default="auto", help="where the policy runs")
+    p.add_argument("--sandbox", choices=BACKEND_CHOICES, default="auto", help="where the policy runs")
     p.add_argument("--trials", type=int, default=50, help="Optuna trials when tuning a policy file")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--max-order", type=float, help="stated cap on one order (default (L + 2) x max replay demand)")
@@ -44,6 +43,9 @@ def main(args: argparse.Namespace) -> int:
     from audit.pipeline import run_audit
     from audit.report import exit_code, write_audit
     from audit.target import TargetMode, from_file, from_run
+    from evolve.config import ConfigError
+    from inventory.workspace import WorkspaceError
+    from sandbox.backends import SandboxUnavailable
 
     start = time.perf_counter()
     try:
@@ -59,7 +61,7 @@ def main(args: argparse.Namespace) -> int:
             target = from_run(args.target, args.candidate, args.out)
         result = run_audit(target, cfg)
         out = write_audit(result)
-    except (ConfigError, WorkspaceError, FileNotFoundError, FileExistsError) as exc:
+    except (ConfigError, WorkspaceError, SandboxUnavailable, FileNotFoundError, FileExistsError) as exc:
         log.error("%s", exc)
         return EXIT_BAD_INPUT
     if target.mode is TargetMode.RUN and target.run_root is not None and args.out is None:

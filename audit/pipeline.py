@@ -29,6 +29,7 @@ from audit.stress import StressResult, run_stress
 from audit.target import AuditTarget, TargetMode
 from certify import GateConfig, compare
 from evaluation.factory import open_host
+from evolve.config import ConfigError
 from evaluation.host import PolicyHost
 from inventory.policy import PolicyError, source_hash
 from inventory.tuning import TuningConfig, tune
@@ -161,7 +162,10 @@ def _dynamic(result: AuditResult, cand: PolicyRunner, ref: PolicyRunner, clock: 
         result.checks.append(Check(CheckId.REPLAY_REPRODUCES, Group.REPLAY, Verdict.FAIL,
                                    f"the policy failed on the replay/test window: {exc}"))
         return
-    rt = ref.replay(full, spec.features, spec.model, spec.initial)
+    try:
+        rt = ref.replay(full, spec.features, spec.model, spec.initial)
+    except PolicyError as exc:  # not the candidate's fault: the audit has nothing to compare against
+        raise ConfigError(f"{ws.root}: the reference {ref.name} failed on the replay/test window: {exc}") from exc
     result.costs = {"replay": float(ct.costs[:n].mean()), "reference_replay": float(rt.costs[:n].mean())}
     if len(full) > n:
         result.costs.update(test=float(ct.costs[n:].mean()), reference_test=float(rt.costs[n:].mean()))
