@@ -36,7 +36,7 @@ def trajectories(cand: Trajectory, ref: Trajectory, n_replay: int, ref_name: str
     axes = fig.subplots(4, 1, sharex=True)
     days = np.arange(len(cand.orders))
     series = (("on hand (end of day)", cand.on_hand_end, ref.on_hand_end),
-              ("pipeline (at decision)", cand.pipeline, ref.pipeline),
+              ("in transit (end of day)", cand.in_transit, ref.in_transit),
               ("order", cand.orders, ref.orders), ("lost sales", cand.lost, ref.lost))
     for ax, (label, c, r) in zip(axes, series):
         _split_line(ax, n_replay, len(days))

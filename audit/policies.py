@@ -47,10 +47,17 @@ class Trajectory:
     on_hand_end: np.ndarray
     lost: np.ndarray
     demand: np.ndarray
+    lead_time: int
 
     @property
     def pipeline(self) -> np.ndarray:
+        """Units in transit at decision time (before today's order)."""
         return self.position - self.on_hand
+
+    @property
+    def in_transit(self) -> np.ndarray:
+        """Units in transit at the end of the day (today's order included when L >= 1)."""
+        return self.pipeline + self.orders if self.lead_time > 0 else np.zeros_like(self.orders)
 
     @property
     def mean_cost(self) -> float:
@@ -109,7 +116,7 @@ class PolicyRunner(ABC):
         finally:
             self._release(res)
         return Trajectory(sim.costs[0], sim.orders[0], np.array(on_hand), np.array(position),
-                          sim.on_hand_end[0], sim.lost[0], np.asarray(seq.demand, dtype=float))
+                          sim.on_hand_end[0], sim.lost[0], np.asarray(seq.demand, dtype=float), model.lead_time)
 
     def decide_many(self, observations: Sequence[Observation]) -> list[Decision]:
         """One decision per observation (in a fresh process); errors are kept per state.
