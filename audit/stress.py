@@ -86,8 +86,9 @@ class LeadTimePlusOne(Scenario):
 
 
 class PromotionFree(Scenario):
-    """Promotion features off, and each promotion day's demand replaced by the median demand
-    of the non-promotion days on the same weekday (the uplift removed)."""
+    """Promotion features off (0 for binary ones, the most common value for numeric ones), and
+    each promotion day's demand replaced by the median demand of the non-promotion days on the
+    same weekday (the uplift removed)."""
 
     key, title = "promotion_free", "promotion-free history"
 
@@ -98,10 +99,16 @@ class PromotionFree(Scenario):
             return "the workspace declares no promotion feature (binary/numeric, named or described as one)"
         seq = ws.replay
         on = np.zeros(len(seq), dtype=bool)
-        for s in promo:
-            on |= np.asarray(seq.features[s.name], dtype=float) != 0
+        base = {}
+        for s in promo:  # 'off' is 0 for a binary feature, the most common value for a numeric one
+            values = np.asarray(seq.features[s.name], dtype=float)
+            uniq, counts = np.unique(values, return_counts=True)
+            base[s.name] = 0.0 if s.kind is FeatureKind.BINARY else float(uniq[np.argmax(counts)])
+            on |= values != base[s.name]
         if not on.any():
             return f"no promotion day in the replay window ({', '.join(s.name for s in promo)} are all 0)"
+        if on.all():
+            return f"every replay day is a promotion day ({', '.join(s.name for s in promo)}): no demand without one"
         dow = np.array([int(np.datetime64(d, "D").astype(np.int64) + 3) % 7 for d in seq.dates])
         demand = seq.demand.copy()
         for k in range(7):
@@ -110,7 +117,7 @@ class PromotionFree(Scenario):
             demand[on & (dow == k)] = fill
         feats = dict(seq.features)
         for s in promo:
-            feats[s.name] = np.zeros(len(seq))
+            feats[s.name] = np.full(len(seq), base[s.name])
         out = DemandSequence(seq.dates, demand, feats)
         return Window(out, ws.spec.model, ws.spec.initial)
 
