@@ -6,6 +6,7 @@
     invevolve score --workspace DIR FILE  trusted score of one policy file (replay + test window)
     invevolve audit RUN_DIR [--candidate ID] | --workspace DIR FILE   audit before deployment
     invevolve datagen ...                 benchmark suites (synthetic, cj, classical, summary)
+    invevolve bench exp1|exp2|exp3 ...    the paper's experiments on those suites (docs/bench.md)
 """
 from __future__ import annotations
 
@@ -72,6 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_score)
     from audit.cli import register as register_audit
     register_audit(sub)
+    from bench.cli import register as register_bench
+    register_bench(sub)
     try:
         from datagen.cli import register
     except ImportError as exc:  # datagen is part of the package; this only guards a broken install
@@ -84,10 +87,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     setup_logging(1 if args.verbose else 0)
+    from evolve.config import ConfigError
     from inventory.workspace import WorkspaceError
     try:
         return int(args.func(args) or 0)
-    except (WorkspaceError, FileExistsError, FileNotFoundError) as exc:
+    except (WorkspaceError, ConfigError, FileExistsError, FileNotFoundError) as exc:
         log.error("%s", exc)
         return 2
 

@@ -1,0 +1,119 @@
+"""RayExecutor on a private local Ray instance (2 CPUs, no dashboard): same records as the
+local executors, in submission order; a killed worker is restarted and its task re-run once,
+nothing lost or duplicated; the sandbox really isolates on the Ray workers."""
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+ray = pytest.importorskip("ray")
+
+from evolve.builtin.render import render  # noqa: E402
+from evolve.builtin.search import seeds  # noqa: E402
+from evolve.executor import CandidateTask, SerialExecutor, evaluate_task  # noqa: E402
+from evolve.executor_ray import RayExecutor, SandboxNotIsolating, _probe_sandbox  # noqa: E402
+from inventory.tuning import TuningConfig  # noqa: E402
+from inventory.workspace import load_workspace  # noqa: E402
+from tests.evolve import _ray_tasks  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[2]
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def ray_local():
+    """The CI cluster: ``ray.init(num_cpus=2)``, local only, no dashboard."""
+    ray.init(address="local", num_cpus=2, include_dashboard=False, configure_logging=False, log_to_driver=False,
+             runtime_env={"env_vars": {"PYTHONPATH": str(REPO)}})
+    yield
+    ray.shutdown()
+
+
+def _tasks(workspace_dir):
+    ws = load_workspace(workspace_dir)
+    tuning = TuningConfig(n_trials=16, batch_size=8, n_startup_trials=8, seed=3)
+    out = [CandidateTask(str(workspace_dir), "baseline-capped_base_stock", "capped_base_stock",
+                         ws.baseline_source("capped_base_stock"), tuning, "none",
+                         params=ws.baselines["capped_base_stock"].params)]
+    for i, g in enumerate(seeds(ws.spec.features, ws.replay.demand)[:2]):
+        out.append(CandidateTask(str(workspace_dir), f"c{i}", f"g{i}", render(g), tuning, "none"))
+    out.append(CandidateTask(str(workspace_dir), "bad", "bad", "import os\ndef order(obs, params):\n    return 1\n",
+                             tuning, "none"))
+    return out
+
+
+def test_candidate_evaluations_match_the_serial_executor(ray_local, workspace_dir):
+    tasks = _tasks(workspace_dir)
+    with SerialExecutor() as ex:
+        serial = ex.map(evaluate_task, tasks)
+    with RayExecutor(2, sandbox="none") as ex:
+        on_ray = ex.map(evaluate_task, tasks)
+        assert len(set(ex.worker_pids())) == 2
+    assert [r.candidate_id for r in on_ray] == [t.candidate_id for t in tasks]
+    assert [replace(r, seconds=0.0) for r in on_ray] == [replace(r, seconds=0.0) for r in serial]
+    assert [r.status.value for r in on_ray] == ["ok", "ok", "ok", "invalid"]
+
+
+def test_a_killed_worker_is_restarted_and_its_task_rerun_once(ray_local, tmp_path):
+    tasks = [(x, str(tmp_path)) for x in range(1, 7)]
+    ex = RayExecutor(2, sandbox="none", max_retries=2)
+    pids_before = set(ex.worker_pids())
+    killed: list[int] = []
+
+    def killer() -> None:
+        marker = tmp_path / "hang.pid"
+        deadline = time.time() + 120
+        while not marker.exists() and time.time() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.2)  # the task is hanging inside its worker now
+        pid = int(marker.read_text())
+        killed.append(pid)
+        os.kill(pid, signal.SIGKILL)
+
+    thread = threading.Thread(target=killer)
+    thread.start()
+    try:
+        results = ex.map(_ray_tasks.square_or_hang, tasks)
+        pids_after = set(ex.worker_pids())
+    finally:
+        thread.join()
+        ex.close()
+    assert results == [x * x for x, _ in tasks]            # nothing lost, in submission order
+    attempts = [line.split() for line in (tmp_path / "attempts.log").read_text().splitlines()]
+    starts = {x: sum(1 for a in attempts if a[0] == str(x)) for x, _ in tasks}
+    assert starts == {1: 1, 2: 1, 3: 2, 4: 1, 5: 1, 6: 1}  # only the killed task ran again, once
+    assert killed and killed[0] in pids_before and killed[0] not in pids_after  # a new process took over
+    retry_pid = [a[1] for a in attempts if a[0] == "3"][1]
+    assert int(retry_pid) != killed[0]
+
+
+def test_a_task_that_raises_propagates_its_own_exception(ray_local):
+    with RayExecutor(1, sandbox="none") as ex, pytest.raises(ValueError, match="task 7 is bad input"):
+        ex.map(_ray_tasks.fail, [7])
+
+
+def test_policies_are_contained_by_the_sandbox_on_ray_workers(ray_local):
+    from tests.sandbox._support import backend_or_skip
+    backend_or_skip("bwrap")
+    with RayExecutor(1, sandbox="bwrap") as ex:
+        contained, detail, described = ex.map(
+            _ray_tasks.attack_on_this_node, [("read_hidden_policy", "bwrap", str(REPO / "workspaces" / "retail_promo"))])[0]
+    assert described.startswith("bwrap")
+    assert contained, detail
+    assert "FileNotFoundError" in detail  # the hidden window does not exist inside the sandbox
+
+
+def test_auto_falling_back_to_degraded_is_refused_on_a_worker(monkeypatch):
+    import sandbox
+    from sandbox.backends import DegradedBackend
+
+    monkeypatch.setattr(sandbox, "select_backend", lambda preference="auto", limits=None: DegradedBackend())
+    with pytest.raises(SandboxNotIsolating, match="degraded"):
+        _probe_sandbox("auto")
