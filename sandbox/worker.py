@@ -192,6 +192,8 @@ def _child_op(program: Any, problem: ReplayProblem, decoder: protocol.Observatio
             return {"ok": True}
         return {"ok": False, "kind": "protocol", "error": f"unknown op {op!r}"}
     except PolicyError as exc:
+        if isinstance(exc.__cause__, MemoryError):  # the simulator wraps what order() raised
+            return {"ok": False, "kind": "dead", "error": f"{exc} (its per-candidate memory limit)"}
         return {"ok": False, "kind": "policy", "error": str(exc)}
     except MemoryError:
         # Exit after replying (see _child_main): the memory goes back at once.
