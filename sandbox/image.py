@@ -163,8 +163,21 @@ class RuntimeRoot:
         return f"{PY_DEST}/lib/python{sys.version_info.major}.{sys.version_info.minor}/site-packages"
 
 
+_KEY: tuple[str, list[str]] | None = None
+
+
 def runtime_key() -> tuple[str, list[str]]:
-    """(key, site entries): key hashes the interpreter, selected packages and the recipe."""
+    """(key, site entries): key hashes the interpreter, selected packages and the recipe.
+
+    Computed once per process (it imports the runtime modules in a child interpreter).
+    """
+    global _KEY
+    if _KEY is None:
+        _KEY = _compute_key()
+    return _KEY[0], list(_KEY[1])
+
+
+def _compute_key() -> tuple[str, list[str]]:
     entries = _runtime_site_entries()
     h = hashlib.sha256()
     h.update(f"{RECIPE_VERSION}|{sys.version}|{sys.prefix}|{sys.platform}".encode())

@@ -15,7 +15,7 @@ from sandbox.errors import SandboxFailure
 from sandbox.host import Deadlines, SandboxHost
 from sandbox.limits import Limits
 from sandbox.session import SandboxShellSession
-from tests.sandbox.attacks.trust import PARTIAL_FRAME
+from tests.sandbox.attacks.trust import DEEP_DIR, PARTIAL_FRAME
 from tests.security._sandbox_support import BENIGN, backend, private_workspace, small_problem
 
 PARAMS = {"S": np.array([12.0])}
@@ -117,7 +117,7 @@ def test_deep_tree_walk_and_removal_need_no_recursion(tmp_path):
 def test_shell_survives_a_1200_deep_directory(name, tmp_path):
     ws = private_workspace(tmp_path)
     with SandboxShellSession(ws, backend(name), timeout=120) as sh:
-        res = sh.run("i=0; while [ $i -lt 1200 ]; do mkdir d && cd d || break; i=$((i+1)); done; echo depth=$i")
+        res = sh.run(DEEP_DIR)
         assert "depth=1200" in res.output and "depth limit" in res.output
         assert sh.run("echo alive").output.strip() == "alive"
         copy = sh._tmp

@@ -144,10 +144,13 @@ def handle_leak(env: Env, n: int = 200) -> Outcome:
                             f"{procs} processes in the sandbox, oldest kept handle {first}")
 
 
+DEEP_DIR = ("python3 -c \"import os\nfor i in range(1200):\n    os.mkdir('d'); os.chdir('d')\nprint('depth=1200')\"")
+
+
 def deep_directory(env: Env) -> Outcome:
     """A 1,200-deep directory: no RecursionError in the quota walk or the cleanup."""
     with shell_for(env, timeout=60) as sh:
-        res = sh.run("i=0; while [ $i -lt 1200 ]; do mkdir d && cd d || break; i=$((i+1)); done; echo depth=$i",
+        res = sh.run(DEEP_DIR,
                      timeout=60)
         after = sh.run("echo alive; ls", timeout=20)
         depth = 0
