@@ -37,7 +37,6 @@ import stat
 import subprocess
 import sys
 import sysconfig
-import tarfile
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -136,10 +135,6 @@ def _runtime_site_entries() -> list[str]:
 
 def _package_versions(entries: list[str]) -> list[str]:
     return sorted(e for e in entries if e.endswith(".dist-info"))
-
-
-class DockerUnavailable(RuntimeError):
-    """No docker engine (or SDK) to import the image into."""
 
 
 @dataclass(frozen=True)
@@ -397,49 +392,6 @@ def _prune(base: Path, keep: Path, max_age_s: float = 86_400) -> None:
             pass
 
 
-def _owner_filter(info: tarfile.TarInfo) -> tarfile.TarInfo:
-    info.uid = info.gid = 0
-    info.uname = info.gname = "root"
-    return info
-
-
-def build_docker_image(root: RuntimeRoot, client: object | None = None, force: bool = False) -> str:
-    """``docker import`` the tree as ``invevolve-sandbox:<key>``; returns the tag.
-
-    Uses the docker SDK against whatever engine ``docker.from_env()`` finds; no registry is
-    contacted. Raises :class:`DockerUnavailable` when no engine answers.
-    """
-    try:
-        import docker  # optional at import time of this module
-    except ImportError:
-        raise DockerUnavailable("the docker Python SDK is not installed (pip install docker)") from None
-    try:
-        client = client or docker.from_env(timeout=300)
-        client.ping()
-    except Exception as exc:  # noqa: BLE001 - any failure means "no engine"
-        host = os.environ.get("DOCKER_HOST", "the default socket")
-        raise DockerUnavailable(f"no docker engine answers at {host} ({type(exc).__name__}); start one, or "
-                                f"use `build --no-docker` (bubblewrap needs only the tree)") from None
-    if not force:
-        try:
-            client.images.get(root.image_tag)
-            log.info("docker image %s already present", root.image_tag)
-            return root.image_tag
-        except docker.errors.ImageNotFound:
-            pass
-    with tempfile.TemporaryDirectory(prefix="invevolve-image-") as td:
-        tar_path = Path(td) / "rootfs.tar"
-        with tarfile.open(tar_path, "w") as tar:
-            for child in sorted(root.path.iterdir()):
-                tar.add(child, arcname=child.name, filter=_owner_filter)
-        log.info("importing %s (%.0f MB) into docker", root.image_tag, tar_path.stat().st_size / 1e6)
-        repo, tag = root.image_tag.split(":")
-        with open(tar_path, "rb") as fh:
-            client.api.import_image_from_data(fh, repository=repo, tag=tag)
-    client.images.get(root.image_tag)
-    return root.image_tag
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m sandbox.image", description=__doc__.split("\n\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -464,8 +416,10 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.no_docker:
             return 0
+        from sandbox.dockerimage import build_docker_image
+
         tag = build_docker_image(root, force=args.force)
-    except (UntrustedCache, DockerUnavailable, OSError) as exc:
+    except (UntrustedCache, RuntimeError, OSError) as exc:  # DockerUnavailable is a RuntimeError
         sys.stderr.write(f"error: {exc}\n")
         return 1
     sys.stdout.write(f"{tag}\n")

@@ -170,7 +170,8 @@ class DockerBackend(SandboxBackend):
             if not self._build:
                 raise SandboxUnavailable(f"image {root.image_tag} missing; run `python -m sandbox.image build`") from None
             log.info("docker image %s missing; building it locally (python -m sandbox.image build)", root.image_tag)
-            img.build_docker_image(root, self.client)
+            from sandbox.dockerimage import build_docker_image
+            build_docker_image(root, self.client)
         self._image = root.image_tag
         self._sweep_stale()
 

@@ -16,9 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from inventory.policy import PolicyError
-from sandbox.host import SandboxHost
 
-from .core import (ATTACK_DEADLINES, ATTACK_LIMITS, BENIGN, Attack, Env, Outcome, finish, host_for, policy_attack,
+from .core import (ATTACK_DEADLINES, BENIGN, Attack, Env, Outcome, finish, host_for, policy_attack,
                    shell_for)
 
 

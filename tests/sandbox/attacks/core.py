@@ -14,13 +14,9 @@ not fire, the process table), not from what the sandboxed code claims.
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import shutil
-import signal
-import socket
 import tempfile
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path

@@ -17,9 +17,8 @@ from inventory.policy import PolicyError
 from sandbox import fstree
 from sandbox.errors import SandboxFailure
 from sandbox.host import Deadlines
-from sandbox.limits import Limits
 
-from .core import BENIGN, Attack, Env, Outcome, benign_ok, finish, host_for, shell_for
+from .core import BENIGN, Attack, Env, Outcome, finish, host_for, shell_for
 from .validator_bypass import BYPASSES
 
 CANARY_VAR = "OPENAI_API_KEY"
