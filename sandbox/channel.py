@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import os
 import select
-import struct
 import subprocess
 import threading
 import time
@@ -21,6 +20,7 @@ from typing import Any, Callable
 
 from sandbox import protocol
 from sandbox.process import kill_process_group
+from sandbox.protocol import FrameBuffer, write_all
 
 log = logging.getLogger(__name__)
 
@@ -44,51 +44,6 @@ class Channel(ABC):
 
     @abstractmethod
     def alive(self) -> bool: ...
-
-
-class FrameBuffer:
-    """Reassembles length-prefixed frames from arbitrary chunks."""
-
-    def __init__(self, max_frame: int = protocol.MAX_FRAME) -> None:
-        self.buf = bytearray()
-        self.max_frame = max_frame
-
-    def pop(self) -> Any | None:
-        if len(self.buf) < 4:
-            return None
-        (n,) = struct.unpack(">I", self.buf[:4])
-        if n > self.max_frame:
-            raise protocol.ProtocolError(f"frame of {n} bytes exceeds {self.max_frame}")
-        if len(self.buf) < 4 + n:
-            return None
-        body = bytes(self.buf[4:4 + n])
-        del self.buf[:4 + n]
-        return protocol.decode_body(body)
-
-
-def write_all(fd: int, data: bytes, deadline: float) -> None:
-    """Write ``data`` to a (possibly blocking) fd, giving up at ``deadline`` (monotonic)."""
-    view = memoryview(data)
-    was_blocking = os.get_blocking(fd)
-    os.set_blocking(fd, False)
-    try:
-        while view:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError("peer did not read its input in time")
-            _, w, _ = select.select([], [fd], [], left)
-            if not w:
-                continue
-            try:
-                k = os.write(fd, view)
-            except BlockingIOError:
-                continue
-            view = view[k:]
-    finally:
-        try:
-            os.set_blocking(fd, was_blocking)
-        except OSError:
-            pass
 
 
 class PipeChannel(Channel):
