@@ -36,7 +36,7 @@ def test_limits_keep_one_candidate_below_the_sandbox():
 
 
 @pytest.mark.parametrize("name", ["bwrap", pytest.param("docker", marks=pytest.mark.docker),
-                                  pytest.param("degraded")])
+                                  pytest.param("degraded", marks=pytest.mark.slow)])
 def test_memory_bomb_dies_alone(name):
     """The bomb fails; an open benign candidate, a later one and a concurrent host all score unchanged."""
     b = backend(name)

@@ -80,14 +80,3 @@ def test_default_cache_is_not_under_a_world_writable_directory(monkeypatch):
         if parent.exists():
             assert not parent.stat().st_mode & 0o002, parent
             break
-
-
-@pytest.mark.slow
-def test_planted_sitecustomize_in_a_cached_tree_is_rebuilt_before_use(workspace_dir):
-    from tests.sandbox.attacks import run_attack
-    from tests.sandbox.attacks.trust import TRUST
-    from tests.security._sandbox_support import backend
-
-    attack = next(a for a in TRUST if a.name == "runtime_tree_tamper")
-    out = run_attack(attack, backend("bwrap"), workspace_dir)
-    assert out.contained, out.detail
