@@ -22,6 +22,7 @@ _NUMPY = (
     # constants and scalar types
     "pi e inf nan newaxis euler_gamma float64 float32 float16 int64 int32 int16 int8 uint64 uint32 uint16 uint8 "
     "bool_ intp integer floating number complex128 dtype finfo iinfo ndarray generic "
+    "datetime64 timedelta64 datetime_as_string isnat busday_count is_busday busday_offset "
     # creation
     "array asarray asanyarray ascontiguousarray zeros zeros_like ones ones_like empty empty_like full full_like "
     "arange linspace logspace geomspace eye identity diag diagflat tri tril triu meshgrid indices copy "
