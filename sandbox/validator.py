@@ -16,9 +16,10 @@ Rules:
   ``statistics.random``, ``operator.attrgetter`` no), ``from mod import name`` likewise,
   and a module name never appears bare (``f(np)``, ``m = np``), so it cannot be aliased
   past the check;
-* **names**: every name the file does not bind itself must be an allowed builtin
-  (:data:`~sandbox.validator_rules.BUILTINS`); ``exec``, ``eval``, ``open``, ``getattr``,
-  ``type``... are rejected wherever they appear, even as a parameter name;
+* **builtins are an allowlist** (:data:`~sandbox.validator_rules.BUILTINS`): a name the file
+  does not bind itself can only resolve through builtins, so any other builtin is rejected;
+  ``exec``, ``eval``, ``open``, ``getattr``, ``type``... are rejected wherever they appear,
+  even as a parameter name;
 * object attributes: no frame, code or generator internals (``gi_frame``, ``f_back``,
   ``tb_frame``, ``co_*``...), no ``.format``/``.format_map`` (their fields traverse
   attributes; use f-strings), no ``.base`` (the array a view was cut from), no file dumps;
@@ -41,6 +42,7 @@ It is a filter, not the security boundary: anything it passes still runs in the 
 from __future__ import annotations
 
 import ast
+import builtins
 from dataclasses import dataclass
 
 from sandbox.validator_rules import (ATTR_REASONS, BUILTINS, FORBIDDEN_MODULES, FORBIDDEN_NAMES, MODULE_ATTRS,
@@ -54,6 +56,7 @@ MAX_FUNCTIONS = 30
 MAX_PARAMS = 12
 
 ALLOWED_IMPORTS = frozenset(m.split(".")[0] for m in MODULES if m != "__future__")
+_PY_BUILTINS = frozenset(dir(builtins))
 
 
 @dataclass(frozen=True)
@@ -194,8 +197,10 @@ def validate_policy(source: str) -> Validation:
                     add(f"line {line}: module `{node.id}` may only be used as `{node.id}.<name>`")
             elif node.id in FORBIDDEN_MODULES and node.id not in bound:
                 add(f"line {line}: reference to module name `{node.id}` is not allowed")
-            elif node.id not in bound and node.id not in BUILTINS and isinstance(node.ctx, ast.Load):
-                add(f"line {line}: `{node.id}` is neither defined in the file nor an allowed builtin")
+            elif node.id not in bound and node.id in _PY_BUILTINS and node.id not in BUILTINS:
+                # An unbound name can only resolve through builtins (a name in no scope at all is
+                # a NameError, harmless): so every builtin that is not on the allowlist is rejected.
+                add(f"line {line}: builtin `{node.id}` is not allowed (allowed: the BUILTINS of sandbox/validator_rules.py)")
         elif isinstance(node, ast.arg):
             if node.arg in FORBIDDEN_NAMES or node.arg in modvars:
                 add(f"line {line}: parameter name `{node.arg}` is not allowed")

@@ -51,3 +51,17 @@ def test_worker_seeds_the_global_rngs():
         assert np.array_equal(a, b)
     finally:
         host.close()
+
+
+def test_every_builtin_proposer_template_passes():
+    """The allowlists must not reject what the built-in structural search writes (dead helper calls included)."""
+    from evolve.builtin.genome import Genome
+    from evolve.builtin.render import render
+
+    for forecast in ("ma", "ewma", "regression"):
+        for features in ((), ("promo",), ("promo", "temp")):
+            for weekday in (False, True):
+                for cap in ("none", "cbs", "tilted"):
+                    src = render(Genome(forecast, 28, features, weekday, cap, False))
+                    v = validate_policy(src)
+                    assert v.ok, (forecast, features, weekday, cap, v.reasons)
