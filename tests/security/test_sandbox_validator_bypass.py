@@ -61,7 +61,7 @@ def test_every_builtin_proposer_template_passes():
     for forecast in ("ma", "ewma", "regression"):
         for features in ((), ("promo",), ("promo", "temp")):
             for weekday in (False, True):
-                for cap in ("none", "cbs", "tilted"):
-                    src = render(Genome(forecast, 28, features, weekday, cap, False))
+                for cap in ("none", "fixed", "tilted", "relative"):
+                    src = render(Genome(forecast, 28, features, weekday, cap, proportional=weekday))
                     v = validate_policy(src)
                     assert v.ok, (forecast, features, weekday, cap, v.reasons)
