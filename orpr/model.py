@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 __all__ = [
     "ORModelInfeasible", "solve_or_model", "merge_tables", "portfolio_turnover", "portfolio_instock",
-    "total_stock", "total_loss", "min_loss", "loss_budget",
+    "total_stock", "total_loss", "min_loss", "loss_budget", "efficient",
 ]
 
 
@@ -110,6 +110,23 @@ def loss_budget(total_sales: float, alpha_loss: float) -> float:
     return total_sales * (1.0 - alpha_loss)
 
 
+def efficient(tab: ORPRTable) -> np.ndarray:
+    """Indices of the candidates no other candidate dominates (<= stock and < loss, or < stock and <= loss).
+
+    An optimal choice can always be taken among them (replacing a dominated candidate by
+    its dominator keeps feasibility and does not raise the objective), so the MILP only
+    needs these; on Algorithm-2 tables this removes most of the grid. Among exact
+    duplicates the lowest index is kept.
+    """
+    order = np.lexsort((np.arange(len(tab)), tab.loss, tab.stock))   # by stock, then loss, then index
+    out, best_loss = [], np.inf
+    for j in order:
+        if tab.loss[j] < best_loss:
+            out.append(int(j))
+            best_loss = float(tab.loss[j])
+    return np.array(sorted(out), dtype=int)
+
+
 def _solve_single(tab: ORPRTable, budget: float) -> int:
     ok = np.flatnonzero(tab.loss <= budget)
     return int(min(ok, key=lambda j: (float(tab.stock[j]), float(tab.loss[j]), int(j))))  # ties: lower loss, index
@@ -118,8 +135,10 @@ def _solve_single(tab: ORPRTable, budget: float) -> int:
 def solve_or_model(tables: Sequence[ORPRTable], total_sales: float, alpha_loss: float) -> list[int]:
     """Exact solution of the OR model; returns the chosen index into each table's ``v_grid``.
 
-    The answer is re-checked against the budget in exact float arithmetic (and re-solved
-    with a tightened row if HiGHS accepted a point inside its feasibility tolerance).
+    The answer is re-checked against the budget in exact float arithmetic; if HiGHS accepted
+    a point inside its feasibility tolerance the row is tightened just past that tolerance
+    and the model re-solved, so the answer always meets the budget (and is optimal for a
+    budget at most a few 1e-6 of the largest loss tighter, in that rare case).
     Raises :class:`ORModelInfeasible` when even the least-loss choice of every item
     exceeds the budget.
     """
@@ -135,17 +154,18 @@ def solve_or_model(tables: Sequence[ORPRTable], total_sales: float, alpha_loss: 
     if len(tables) == 1:
         return [_solve_single(tables[0], budget)]
 
-    sizes = [len(t) for t in tables]
+    keep = [efficient(t) for t in tables]
+    sizes = [len(k) for k in keep]
     offsets = np.concatenate([[0], np.cumsum(sizes)])
-    stock = np.concatenate([t.stock for t in tables]).astype(float)
-    loss = np.concatenate([t.loss for t in tables]).astype(float)
+    stock = np.concatenate([t.stock[k] for t, k in zip(tables, keep)]).astype(float)
+    loss = np.concatenate([t.loss[k] for t, k in zip(tables, keep)]).astype(float)
     s_scale = max(float(np.abs(stock).max()), 1e-300)
     l_scale = max(float(np.abs(loss).max()), budget, 1e-300)
     nvar, nsku = len(stock), len(tables)
     rows = np.repeat(np.arange(nsku), sizes)
     a_eq = sparse.csr_array((np.ones(nvar), (rows, np.arange(nvar))), shape=(nsku, nvar))
     rhs = budget
-    for _ in range(6):
+    for attempt in range(8):
         constraints = [
             optimize.LinearConstraint(a_eq, 1.0, 1.0),
             optimize.LinearConstraint((loss / l_scale)[None, :], -np.inf, rhs / l_scale),
@@ -158,10 +178,12 @@ def solve_or_model(tables: Sequence[ORPRTable], total_sales: float, alpha_loss: 
             raise ORModelInfeasible(f"OR model infeasible (HiGHS: {res.message}); budget {budget:.6g}")
         if res.status != 0:
             raise RuntimeError(f"OR model: HiGHS stopped without an optimum: {res.message}")
-        choices = [int(np.argmax(res.x[offsets[i]:offsets[i + 1]])) for i in range(nsku)]
+        choices = [int(keep[i][np.argmax(res.x[offsets[i]:offsets[i + 1]])]) for i in range(nsku)]
         total = total_loss(tables, choices)
         if total <= budget:
             return choices
+        # HiGHS accepted a point inside its feasibility tolerance (~1e-6 of the scaled row):
+        # tighten by more than that tolerance, growing geometrically, and re-solve.
         log.debug("OR model: loss %.12g exceeds budget %.12g by tolerance; tightening", total, budget)
-        rhs = max(floor, rhs - 2.0 * (total - budget) - 1e-12 * l_scale)
+        rhs = max(floor, min(rhs, budget - 2.0 * (total - budget)) - 2e-6 * l_scale * 4.0 ** attempt)
     raise RuntimeError("OR model: could not obtain a solution within the exact loss budget")
