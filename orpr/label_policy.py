@@ -15,12 +15,13 @@ its pre-tuned parameters. The label is therefore
 and the policy is Algorithm 2 with v*: every ``review_period`` days order up to
 v* x (mean demand of the last ``mean_window`` days) (rule TARGET; QUANTITY orders v* x mean).
 
-The policy file is the library rule ``orpr_inventory_days.py`` with its parameters pinned
-by a ``PARAMS`` block of single-point ranges, so that it is tuned and evaluated like any
+The policy file is the library rule ``orpr_inventory_days.py`` whose ``search_space`` is
+replaced by a ``PARAMS`` block of single-point ranges, so that it is tuned and evaluated like any
 other baseline (Optuna has nothing to move) and an auditor reads the label in the file.
 """
 from __future__ import annotations
 
+import ast
 import json
 import logging
 import math
@@ -154,18 +155,21 @@ def workspace_label(ws: Workspace, config: LabelConfig = LabelConfig(), *, refer
 
 
 def label_policy_source(label: OrLabel) -> str:
-    """The policy file: the library rule with its parameters pinned to the label."""
-    base = policy_source(RULE_POLICY).rstrip("\n")
+    """The policy file: the library rule with its ``search_space`` replaced by the pinned ``PARAMS``."""
+    base = policy_source(RULE_POLICY)
+    node = next(n for n in ast.parse(base).body if isinstance(n, ast.FunctionDef) and n.name == "search_space")
+    lines = base.splitlines()
     p = label.params
     pinned = ", ".join(
         f'"{k}": ({v!r}, {v!r})' if k == "v" else f'"{k}": ({int(v)}, {int(v)}, "int")' for k, v in p.items()
     )
     header = json.dumps({k: v for k, v in label.to_dict().items() if k != "config"}, sort_keys=True)
-    return (
-        f"{base}\n\n\n"
-        "# OR label (orpr.label_policy): Algorithm 2 with the inventory days chosen by the OR model,\n"
-        "# alpha_loss calibrated so that the replay turnover matches the target. Single-point ranges:\n"
-        "# tuning keeps these values. PARAMS takes precedence over search_space above.\n"
-        f"# {header}\n"
-        f"PARAMS = {{{pinned}}}\n"
-    )
+    block = [
+        "# OR label (orpr.label_policy): Algorithm 2 with the inventory days chosen by the OR model,",
+        "# alpha_loss calibrated so that the replay turnover matches the target. Single-point",
+        "# ranges: tuning keeps these values.",
+        f"# {header}",
+        f"PARAMS = {{{pinned}}}",
+    ]
+    out = lines[:node.lineno - 1] + block + lines[node.end_lineno:]
+    return "\n".join(out).rstrip("\n") + "\n"
