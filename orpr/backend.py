@@ -102,6 +102,11 @@ class ReplayBackend(ABC):
                 return self.simulate_fn(program.order, seq, specs, model, params, scalar=True, **kwargs)
         return vec
 
+    def tuning_source(self, source: str) -> str:
+        """The source a tuning host (which replays with the daily simulator) must run so that
+        its batch costs are this backend's costs. Identity for the daily backend."""
+        return source
+
     def mean_costs(self, problem: ReplayProblem, program: PolicyProgram, params: Mapping[str, np.ndarray]) -> np.ndarray:
         """Mean cost per parameter set on ``problem`` (a batch objective for the tuner)."""
         return self.simulate(program, problem.seq, problem.specs, problem.model, params, init=problem.init).mean_cost
@@ -135,8 +140,33 @@ class PeriodicBackend(ReplayBackend):
         return periodic_replay(order_fn, seq, specs, model, params, review_period=self.review_period, init=init,
                                score_from=score_from, scalar=scalar)
 
+    def tuning_source(self, source: str) -> str:
+        """``source`` with ``order`` gated to review days (a daily replay of it = this backend's replay).
+
+        Tuning hosts are untrusted and replay with the daily simulator; the gate makes their
+        batch costs equal this backend's (tested), without a change to the host protocol.
+        The numbers that decide anything still come from this backend's own replay.
+        """
+        if self.review_period == 1:
+            return source
+        return source.rstrip("\n") + _GATE.format(R=self.review_period)
+
     def __repr__(self) -> str:
         return f"PeriodicBackend(review_period={self.review_period})"
+
+
+_GATE = """
+
+
+# appended by orpr.backend.PeriodicBackend for tuning: the policy orders only on review days
+_orpr_periodic_review_order = order
+
+
+def order(obs, params):
+    if obs.t % {R}:
+        return 0.0
+    return _orpr_periodic_review_order(obs, params)
+"""
 
 
 def make_backend(config: BackendConfig = BackendConfig()) -> ReplayBackend:

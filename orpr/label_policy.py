@@ -33,14 +33,14 @@ from inventory.library import BASELINES, policy_source
 from inventory.policy import compile_policy
 from inventory.replay import ReplayProblem
 from inventory.workspace import Workspace
-from orpr.backend import DailyBackend, ReplayBackend
+from orpr.backend import BackendConfig, DailyBackend, ReplayBackend, make_backend
 from orpr.calibration import labels_from_tables
 from orpr.simulator import OrderRule, simulate_inventory_days
 
 log = logging.getLogger(__name__)
 
 __all__ = ["LabelConfig", "OrLabel", "LABEL_POLICY", "policy_turnover", "label_for_problem", "workspace_label",
-           "label_policy_source"]
+           "label_policy_source", "orpr_baseline"]
 
 LABEL_POLICY = "orpr_label"
 RULE_POLICY = "orpr_inventory_days"
@@ -135,17 +135,24 @@ def _trusted_baseline_source(ws: Workspace, name: str) -> str:
 
 
 def workspace_label(ws: Workspace, config: LabelConfig = LabelConfig(), *, reference: str = "best_baseline",
-                    target_turnover: float | None = None) -> OrLabel:
-    """The OR label of a workspace, calibrated to its incumbent's replay turnover (or ``target_turnover``)."""
+                    target_turnover: float | None = None, reference_params: dict[str, float] | None = None,
+                    backend: ReplayBackend = DailyBackend()) -> OrLabel:
+    """The OR label of a workspace, calibrated to its incumbent's replay turnover (or ``target_turnover``).
+
+    The incumbent is baseline ``reference`` ("best_baseline": the lowest pre-tuned replay
+    cost) with its pre-tuned parameters, or ``reference_params`` (e.g. re-tuned under a
+    periodic backend), replayed under ``backend``.
+    """
     problem = ws.replay_problem()
     if target_turnover is None:
         if reference == "best_baseline":
             reference = min(ws.baselines.values(), key=lambda r: (r.replay_cost, r.name)).name
         if reference not in ws.baselines:
             raise ValueError(f"reference {reference!r} is not a baseline of {ws.root} ({', '.join(ws.baselines)})")
-        rec = ws.baselines[reference]
-        target_turnover = policy_turnover(problem, _trusted_baseline_source(ws, reference), rec.params, reference)
-        source = f"turnover of baseline {reference} (pre-tuned) on the replay window"
+        params = ws.baselines[reference].params if reference_params is None else reference_params
+        target_turnover = policy_turnover(problem, _trusted_baseline_source(ws, reference), params, reference, backend)
+        how = "pre-tuned" if reference_params is None else "tuned"
+        source = f"turnover of baseline {reference} ({how}) on the replay window"
     else:
         source = "given"
     label = label_for_problem(problem, target_turnover, config, target_source=source)
@@ -173,3 +180,16 @@ def label_policy_source(label: OrLabel) -> str:
     ]
     out = lines[:node.lineno - 1] + block + lines[node.end_lineno:]
     return "\n".join(out).rstrip("\n") + "\n"
+
+
+def orpr_baseline(ws: Workspace, reference: str, reference_params: dict[str, float],
+                  backend: BackendConfig = BackendConfig()) -> tuple[str, dict[str, float], OrLabel]:
+    """The OR-label baseline of an evolve run: (policy source, its parameters, the label).
+
+    Calibrated to the turnover of the run's incumbent ``reference`` with the parameters it
+    was evaluated with, under the run's replay backend; the rule reviews every
+    ``backend.review_period`` days (1 for the daily backend).
+    """
+    label = workspace_label(ws, LabelConfig(review_period=backend.review_period), reference=reference,
+                            reference_params=reference_params, backend=make_backend(backend))
+    return label_policy_source(label), label.params, label

@@ -181,3 +181,15 @@ def test_backend_config_and_factory() -> None:
         BackendConfig("periodic", 0)
     with pytest.raises(ValueError, match="integer >= 1"):
         PeriodicBackend(True)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("name", ["capped_base_stock", "scalar_policy", "pto_normal"])
+def test_tuning_source_replayed_daily_equals_the_periodic_backend(name: str) -> None:
+    problem = _random_problem(11)
+    backend = PeriodicBackend(5)
+    plain = compile_policy(_source(name), name)
+    gated = compile_policy(backend.tuning_source(_source(name)), name)
+    params = _random_params(plain, problem, 4, np.random.default_rng(2))
+    np.testing.assert_array_equal(problem.mean_costs(gated, params), backend.mean_costs(problem, plain, params))
+    assert DailyBackend().tuning_source(_source(name)) == _source(name)
+    assert {s.name for s in gated.space(problem.info)} == {s.name for s in plain.space(problem.info)}
