@@ -49,8 +49,8 @@ def commit_stamp(repo: Path | None = None) -> str:
 
 
 def _rel(x: float, base: str) -> str:
-    if abs(x) < 5e-4:
-        return base
+    if round(x, 2) == 0:
+        return base + "±0.00"
     return f"{base}{x:+.2f}"
 
 
@@ -58,7 +58,9 @@ def _paper_cells(m: Method) -> list[str]:
     row = PAPER_TABLE1.get(m)
     if row is None:
         return ["—"] * 4
-    return [_rel(row.turnover_delta, "X"), _rel(row.instock_delta_pct, "Y") + ("%" if m is not Method.OR else ""),
+    if m is Method.OR:
+        return ["X", "Y", f"{row.holding:.0f} / {row.stockout:.0f}", f"{row.total:.0f}"]
+    return [_rel(row.turnover_delta, "X"), _rel(row.instock_delta_pct, "Y") + "%",
             f"{row.holding:.0f} / {row.stockout:.0f}",
             f"{row.total:.0f}" + (f" ({row.printed_change})" if row.printed_change else "")]
 
@@ -131,20 +133,21 @@ def _write_png(result: Table1Result, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     methods = [m for m in ROWS if m in PAPER_TABLE1]
-    panels = [("paper (JD.com, Table 1)", {m: (PAPER_TABLE1[m].holding, PAPER_TABLE1[m].stockout) for m in methods})]
+    panels = [("paper (JD.com, Table 1)", {m: (PAPER_TABLE1[m].holding, PAPER_TABLE1[m].stockout) for m in methods},
+               [PAPER_TABLE1[m].total for m in methods])]
     for window in Window:
         s = result.scale(window)
-        panels.append((f"ours: {window.value} window", {m: (result.metrics[window][m].holding * s,
-                                                              result.metrics[window][m].stockout * s) for m in methods}))
+        data = {m: (result.metrics[window][m].holding * s, result.metrics[window][m].stockout * s) for m in methods}
+        panels.append((f"ours: {window.value} window", data, [a + b for a, b in data.values()]))
     fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 4.2), sharey=True)
     names = [PAPER_TABLE1[m].name for m in methods]
-    for ax, (title, data) in zip(axes, panels):
+    for ax, (title, data, totals) in zip(axes, panels):
         hold = [data[m][0] for m in methods]
         stock = [data[m][1] for m in methods]
         ax.bar(names, hold, color="#4c72b0", label="holding")
         ax.bar(names, stock, bottom=hold, color="#dd8452", label="stockout")
-        for i, (a, b) in enumerate(zip(hold, stock)):
-            ax.text(i, a + b, f"{a + b:.0f}", ha="center", va="bottom", fontsize=8)
+        for i, (a, b, total) in enumerate(zip(hold, stock, totals)):
+            ax.text(i, a + b, f"{total:.0f}", ha="center", va="bottom", fontsize=8)
         ax.axhline(NORMALISED_TOTAL, color="grey", lw=0.8, ls="--")
         ax.set_title(title, fontsize=10)
         ax.tick_params(axis="x", rotation=45, labelsize=8)
