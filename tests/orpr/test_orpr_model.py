@@ -49,3 +49,31 @@ def test_or_model_single_sku_and_infeasible() -> None:
     with pytest.raises(ValueError):
         solve_or_model([tab], 100.0, 1.5)
 
+
+
+def test_efficient_candidates() -> None:
+    from orpr.model import efficient
+    tab = table([5.0, 5.0, 9.0, 7.0, 20.0, 20.0], [30.0, 31.0, 12.0, 12.0, 4.0, 4.0])
+    # index 1 (same stock, more loss), 2 (more stock, same loss as 3) and 5 (duplicate of 4) are dominated
+    np.testing.assert_array_equal(efficient(tab), [0, 3, 4])
+
+
+def test_merged_category_chooses_one_v_for_all_its_skus() -> None:
+    from orpr.model import merge_tables, portfolio_turnover
+    from orpr.simulator import simulate_inventory_days
+    rng = np.random.default_rng(2)
+    grid = np.arange(1.0, 9.0)
+    skus = [simulate_inventory_days(rng.poisson(m, 60).astype(float), grid, review_period=2, vlt=1, mean_window=7,
+                                    holding=h, penalty=9.0, init_on_hand=5.0, rule="target")
+            for m, h in ((3.0, 1.0), (8.0, 2.0))]
+    cat = merge_tables(skus)
+    np.testing.assert_allclose(cat.stock, skus[0].stock + skus[1].stock)
+    np.testing.assert_allclose(cat.loss, skus[0].loss + skus[1].loss)
+    assert cat.sales_value == pytest.approx(skus[0].sales_value + skus[1].sales_value)
+    for j in range(len(grid)):
+        assert cat.turnover_days[j] == pytest.approx(portfolio_turnover(skus, [j, j]))
+    sale = cat.sales_value
+    (c,) = solve_or_model([cat], sale, 0.9)
+    assert cat.loss[c] <= 0.1 * sale
+    with pytest.raises(ValueError, match="common horizon"):
+        merge_tables([skus[0], table([1.0], [1.0])])

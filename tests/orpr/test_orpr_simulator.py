@@ -86,3 +86,26 @@ def test_backend_agrees_with_algorithm2_table() -> None:
     costs = orpr_replay(prob, grid, review_period=3, mean_window=10)
     np.testing.assert_allclose(costs.sum(axis=1), tab.stock + tab.loss, rtol=1e-12)
 
+
+
+def test_target_rule_hand_computed_five_days() -> None:
+    # R = 1, L = 1, window 2, v = 2, on-hand 6: order up to 2 x (mean of the last two days) - IP
+    from orpr.simulator import inventory_days_trace
+    tr = inventory_days_trace(np.array([4.0, 2.0, 6.0, 3.0, 5.0]), np.array([2.0]), review_period=1, mean_window=2,
+                              target=1.0, lead_time=1, init_on_hand=6.0, h=1.0, p=5.0)
+    np.testing.assert_array_equal(tr.orders[0], [0, 6, 0, 8, 1])
+    np.testing.assert_array_equal(tr.on_hand_end[0], [2, 0, 0, 0, 3])
+    np.testing.assert_array_equal(tr.lost[0], [0, 0, 0, 3, 0])
+    np.testing.assert_array_equal(tr.costs[0], [2, 0, 0, 15, 3])
+
+
+def test_target_table_more_cover_means_more_stock_and_less_loss() -> None:
+    rng = np.random.default_rng(4)
+    d = rng.poisson(5.0, 120).astype(float)
+    tab = simulate_inventory_days(d, np.arange(1.0, 16.0), review_period=2, vlt=3, mean_window=14, holding=1.0,
+                                  penalty=9.0, init_on_hand=10.0, rule=OrderRule.TARGET)
+    assert np.all(np.diff(tab.stock) >= 0) and np.all(np.diff(tab.loss) <= 0)
+    assert tab.loss[0] > 10 * tab.loss[-1] and tab.instock_rate[-1] > tab.instock_rate[0]
+    prob = problem(d, 3, init=InitialState(10.0))
+    costs = orpr_replay(prob, tab.v_grid, review_period=2, mean_window=14, target=1.0)
+    np.testing.assert_allclose(costs.sum(axis=1), tab.stock + tab.loss, rtol=1e-12)
