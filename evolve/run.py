@@ -15,6 +15,7 @@ from evolve.config import EvolveConfig
 from evolve.controller import Controller
 from evolve.proposer import Proposer
 from evolve.report import ForwardSummary, forward_summary, render_report
+from evolve.report_html import write_run_report
 from evolve.rundir import RunDir, RunDirError, file_digest
 from inventory.workspace import MANIFEST_FILE, Workspace, load_workspace
 from orpr.backend import make_backend
@@ -111,4 +112,5 @@ def _run(ws: Workspace, rd: RunDir, config: EvolveConfig, proposer_factory: Prop
     rd.write_text("certificates.jsonl", "".join(json.dumps(c.to_dict(), sort_keys=True) + "\n" for c in pool.certificates))
     report = render_report(ws.name, pool, deployment, fwd)
     rd.write_text("report.txt", report)
+    write_run_report(rd.root)
     return RunOutcome(rd.root, dep.id, report, fwd, time.perf_counter() - start)
