@@ -18,6 +18,7 @@ from evolve.report import ForwardSummary, forward_summary, render_report
 from evolve.report_html import write_run_report
 from evolve.rundir import RunDir, RunDirError, file_digest
 from inventory.workspace import MANIFEST_FILE, Workspace, load_workspace
+from orpr.backend import make_backend
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +90,7 @@ def _run(ws: Workspace, rd: RunDir, config: EvolveConfig, proposer_factory: Prop
     log.info("run directory: %s", rd.root)
     proposer = proposer_factory(config, ws, rd)
     evaluator = TrustedEvaluator(ws, open_hosts(config.sandbox), config.tuning, validator=policy_validator(),
-                                 config=config.evaluation)
+                                 config=config.evaluation, backend=make_backend(config.replay.backend_config))
     try:
         pool, deployment = Controller(ws, rd, config, evaluator, proposer).run(progress=progress)
         dep = pool.members[deployment.deployed_id]
