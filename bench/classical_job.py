@@ -51,8 +51,8 @@ class ClassicalResult:
     baseline_costs: dict[str, float]          # test-window cost per day
     variant_costs: dict[str, float]           # tilted_cbs, tilted_pic
     variant_params: dict[str, dict[str, float]]
-    deployed_id: str
-    deployed_name: str
+    deployed_id: str | None                   # None: evolve was not run (``--no-evolve``)
+    deployed_name: str | None
     deployed_cost: float | None
     candidates: int
     optimum: float | None
@@ -179,13 +179,13 @@ def _scenario(job: WorkspaceJob) -> dict[str, Any]:
                             study_name=name)
         vparams[name] = {k: float(v) for k, v in tuned.params.items()}
         variants[name] = _simulate_forward(ws, src, name, vparams[name])
-    dep = _evolve(job, ws)
-    dep_cost = baselines[dep.name] if dep.is_baseline else dep.cost
+    dep = _evolve(job, ws) if job.settings.evolve else None
+    dep_cost = None if dep is None else baselines[dep.name] if dep.is_baseline else dep.cost
     opt = optimum(dist, lead, model.h, model.p)
     cbs = ws.baselines[CBS].params
     return ClassicalResult(
         ws.name, dist, lead, float(model.p), len(ws.load_forward()), baselines, variants, vparams,
-        dep.id, dep.name, dep_cost, dep.candidates, None if opt is None else opt.cost, None if opt is None else opt.source,
+        dep and dep.id, dep and dep.name, dep_cost, dep.candidates if dep else 0, None if opt is None else opt.cost, None if opt is None else opt.source,
         None if opt is None else cbs_cost(dist, lead, model.h, model.p, cbs["S"], cbs["r"]),
     ).to_dict()
 

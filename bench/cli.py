@@ -55,6 +55,8 @@ def _common(p: argparse.ArgumentParser, exp: str) -> None:
     if exp == "exp3":
         p.add_argument("--tie-tolerance", type=float, default=0.005,
                        help="win/loss band against CBS as a relative cost difference (default 0.005)")
+        p.add_argument("--no-evolve", action="store_true",
+                       help="skip the evolve runs: baselines, Tilted-CBS/-PIC and the exact DP only (minutes)")
 
 
 def add_arguments(bench: argparse.ArgumentParser) -> None:
@@ -99,7 +101,7 @@ def options_from_args(args: argparse.Namespace):
     executor = ExecutorSpec(ExecutorKind(args.executor), args.workers or default_workers(), args.address)
     exp = Experiment(args.bench_cmd)
     return BenchOptions(exp, args.suite, args.out or Path("runs") / "bench" / exp.value,
-                        BenchSettings(config, proposer), executor, args.limit,
+                        BenchSettings(config, proposer, not getattr(args, "no_evolve", False)), executor, args.limit,
                         getattr(args, "tie_tolerance", 0.005), not args.no_progress,
                         "invevolve bench " + " ".join(shlex.quote(a) for a in sys.argv[2:]))
 

@@ -85,6 +85,8 @@ def open_executor(spec: ExecutorSpec, sandbox: str):
 
 def _budget(settings: BenchSettings) -> str:
     c = settings.config
+    if not settings.evolve:
+        return f"no evolve runs (--no-evolve), library variants tuned with {c.tuning.n_trials} trials, seed {c.search.seed}"
     return (f"{c.search.rounds} rounds x {c.search.candidates_per_round} candidates, {c.tuning.n_trials} trials, "
             f"sandbox {c.sandbox}, seed {c.search.seed}")
 

@@ -40,11 +40,23 @@ class ProposerSpec:
 
 @dataclass(frozen=True)
 class BenchSettings:
-    """Settings shared by every workspace of a sweep (all of them decide results)."""
+    """Settings shared by every workspace of a sweep (all of them decide results).
+
+    ``evolve`` (exp3 only): False skips the evolve run of each scenario, leaving the
+    baselines, the library variants and the exact DP (Tables 5-7 in minutes, not hours).
+    """
 
     config: EvolveConfig = field(default_factory=EvolveConfig)
     proposer: ProposerSpec = field(default_factory=ProposerSpec)
+    evolve: bool = True
 
     def identity(self) -> dict[str, Any]:
-        """The settings that decide results (a sweep directory must be reused only with these)."""
-        return {"config": self.config.to_dict(), "proposer": asdict(self.proposer)}
+        """The settings that decide results (a sweep directory must be reused only with these).
+
+        A field added after sweeps were written appears only when it differs from its
+        default, so those sweeps stay readable.
+        """
+        out: dict[str, Any] = {"config": self.config.to_dict(), "proposer": asdict(self.proposer)}
+        if not self.evolve:
+            out["evolve"] = False
+        return out
