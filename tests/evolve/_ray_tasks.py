@@ -29,10 +29,22 @@ def fail(x: int) -> int:
 def attack_on_this_node(task: tuple[str, str, str]) -> tuple[bool, str, str]:
     """Run one attack of ``sandbox.attacks`` with the sandbox this worker selects; (contained, detail, backend)."""
     name, backend, workspace = task
-    from sandbox.attacks import ATTACKS, run_attack
+    from tests.sandbox.attacks import ATTACKS, run_attack
     from sandbox.backends import select_backend
 
     chosen = select_backend(backend)
     attack = next(a for a in ATTACKS if a.name == name)
     out = run_attack(attack, chosen, Path(workspace))
     return out.contained, out.detail, chosen.describe()
+
+
+def sandboxed_env_on_this_node(task: tuple[str, str]) -> tuple[list[str], list[str]]:
+    """(RAY_* variables of this Ray worker, RAY_* variables a sandboxed shell on it sees)."""
+    backend, workspace = task
+    from sandbox import open_shell
+
+    mine = sorted(k for k in os.environ if k.startswith("RAY_"))
+    with open_shell(Path(workspace), backend) as shell:
+        out = shell.run("env").output
+    seen = sorted(line.split("=", 1)[0] for line in out.splitlines() if line.startswith("RAY_"))
+    return mine, seen

@@ -27,6 +27,16 @@ REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
 
 
+def _bwrap() -> bool:
+    from sandbox import select_backend
+    from sandbox.backends import SandboxUnavailable
+    try:
+        select_backend("bwrap")
+    except SandboxUnavailable:
+        return False
+    return True
+
+
 @pytest.fixture(scope="module")
 def ray_local():
     """The CI cluster: ``ray.init(num_cpus=2)``, local only, no dashboard."""
@@ -34,6 +44,13 @@ def ray_local():
              runtime_env={"env_vars": {"PYTHONPATH": str(REPO)}})
     yield
     ray.shutdown()
+
+
+@pytest.fixture(scope="module")
+def ray_ex(ray_local):
+    """Two actors shared by the tests (starting actors is the slow part); they probed bwrap if present."""
+    with RayExecutor(2, sandbox="bwrap" if _bwrap() else "none", max_retries=2) as ex:
+        yield ex
 
 
 def _tasks(workspace_dir):
@@ -49,21 +66,20 @@ def _tasks(workspace_dir):
     return out
 
 
-def test_candidate_evaluations_match_the_serial_executor(ray_local, workspace_dir):
+def test_candidate_evaluations_match_the_serial_executor(ray_ex, workspace_dir):
     tasks = _tasks(workspace_dir)
     with SerialExecutor() as ex:
         serial = ex.map(evaluate_task, tasks)
-    with RayExecutor(2, sandbox="none") as ex:
-        on_ray = ex.map(evaluate_task, tasks)
-        assert len(set(ex.worker_pids())) == 2
+    on_ray = ray_ex.map(evaluate_task, tasks)
+    assert len(set(ray_ex.worker_pids())) == 2
     assert [r.candidate_id for r in on_ray] == [t.candidate_id for t in tasks]
     assert [replace(r, seconds=0.0) for r in on_ray] == [replace(r, seconds=0.0) for r in serial]
     assert [r.status.value for r in on_ray] == ["ok", "ok", "ok", "invalid"]
 
 
-def test_a_killed_worker_is_restarted_and_its_task_rerun_once(ray_local, tmp_path):
+def test_a_killed_worker_is_restarted_and_its_task_rerun_once(ray_ex, tmp_path):
     tasks = [(x, str(tmp_path)) for x in range(1, 7)]
-    ex = RayExecutor(2, sandbox="none", max_retries=2)
+    ex = ray_ex
     pids_before = set(ex.worker_pids())
     killed: list[int] = []
 
@@ -84,7 +100,6 @@ def test_a_killed_worker_is_restarted_and_its_task_rerun_once(ray_local, tmp_pat
         pids_after = set(ex.worker_pids())
     finally:
         thread.join()
-        ex.close()
     assert results == [x * x for x, _ in tasks]            # nothing lost, in submission order
     attempts = [line.split() for line in (tmp_path / "attempts.log").read_text().splitlines()]
     starts = {x: sum(1 for a in attempts if a[0] == str(x)) for x, _ in tasks}
@@ -94,20 +109,28 @@ def test_a_killed_worker_is_restarted_and_its_task_rerun_once(ray_local, tmp_pat
     assert int(retry_pid) != killed[0]
 
 
-def test_a_task_that_raises_propagates_its_own_exception(ray_local):
-    with RayExecutor(1, sandbox="none") as ex, pytest.raises(ValueError, match="task 7 is bad input"):
-        ex.map(_ray_tasks.fail, [7])
+def test_a_task_that_raises_propagates_its_own_exception(ray_ex, tmp_path):
+    with pytest.raises(ValueError, match="task 7 is bad input"):
+        ray_ex.map(_ray_tasks.fail, [7])
+    assert ray_ex.map(_ray_tasks.square_or_hang, [(2, str(tmp_path)), (5, str(tmp_path))]) == [4, 25]  # still usable
 
 
-def test_policies_are_contained_by_the_sandbox_on_ray_workers(ray_local):
-    from tests.sandbox._support import backend_or_skip
-    backend_or_skip("bwrap")
-    with RayExecutor(1, sandbox="bwrap") as ex:
-        contained, detail, described = ex.map(
-            _ray_tasks.attack_on_this_node, [("read_hidden_policy", "bwrap", str(REPO / "workspaces" / "retail_promo"))])[0]
+def test_policies_are_contained_by_the_sandbox_on_ray_workers(ray_ex):
+    if not _bwrap():
+        pytest.skip("bubblewrap unavailable")
+    contained, detail, described = ray_ex.map(
+        _ray_tasks.attack_on_this_node, [("read_hidden_policy", "bwrap", str(REPO / "workspaces" / "retail_promo"))])[0]
     assert described.startswith("bwrap")
     assert contained, detail
     assert "FileNotFoundError" in detail  # the hidden window does not exist inside the sandbox
+
+
+def test_no_ray_variable_reaches_a_sandbox_on_a_worker(ray_ex):
+    if not _bwrap():
+        pytest.skip("bubblewrap unavailable")
+    mine, seen = ray_ex.map(_ray_tasks.sandboxed_env_on_this_node, [("bwrap", str(REPO / "workspaces" / "retail_promo"))])[0]
+    assert mine, "the Ray worker has no RAY_* variables: the test proves nothing"
+    assert seen == []
 
 
 def test_auto_falling_back_to_degraded_is_refused_on_a_worker(monkeypatch):
