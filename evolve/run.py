@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable, Mapping
 
 from evaluation.factory import open_host, policy_validator
 from evaluation.trusted import TrustedEvaluator
@@ -16,6 +16,7 @@ from evolve.controller import Controller
 from evolve.proposer import Proposer
 from evolve.report import ForwardSummary, forward_summary, render_report
 from evolve.rundir import RunDir, file_digest
+from evolve.runinfo import deployable_source, record_resume, report_notice
 from inventory.workspace import MANIFEST_FILE, Workspace, load_workspace
 
 log = logging.getLogger(__name__)
@@ -39,29 +40,38 @@ def default_run_dir(ws: Workspace, root: Path = Path("runs")) -> Path:
 
 def execute(
     workspace: Path | None,
-    config: EvolveConfig,
+    config: EvolveConfig | None,
     proposer_factory: ProposerFactory,
     *,
     run_dir: Path | None = None,
     resume: Path | None = None,
     progress: bool = True,
+    meta: Mapping[str, Any] | None = None,
+    resume_changes: Mapping[str, Any] | None = None,
 ) -> RunOutcome:
-    """Run (or resume) evolve on a workspace and write the report into the run directory."""
+    """Run (or resume) evolve on a workspace and write the report into the run directory.
+
+    ``meta``: extra run.json fields for a new run (:func:`evolve.runinfo.run_meta`). On
+    resume, ``config=None`` uses the recorded config; a config is the one
+    :func:`evolve.runinfo.resume_settings` allowed, with ``resume_changes`` noted in run.json.
+    """
     start = time.perf_counter()
     if resume is not None:
         rd = RunDir(resume)
-        meta = rd.meta()
-        config = EvolveConfig.from_dict(rd.config_dict(), str(rd.root / "config.toml"))
-        ws = load_workspace(meta["workspace"])
-        if file_digest(ws.root / MANIFEST_FILE) != meta["workspace_manifest_sha256"]:
+        meta_on_disk = rd.meta()
+        if config is None:
+            config = EvolveConfig.from_dict(rd.config_dict(), str(rd.root / "config.toml"))
+        ws = load_workspace(meta_on_disk["workspace"])
+        if file_digest(ws.root / MANIFEST_FILE) != meta_on_disk["workspace_manifest_sha256"]:
             raise RuntimeError(f"{ws.root}: workspace changed since the run started; cannot resume {rd.root}")
+        record_resume(rd.root, config, resume_changes or {}, (meta or {}).get("command_line", []))
         log.info("resuming %s: %d candidates already evaluated", rd.root, len(rd.evaluated()))
     else:
         if workspace is None:
             raise ValueError("either a workspace or --resume RUN_DIR is required")
         ws = load_workspace(workspace)
         rd = RunDir(run_dir or default_run_dir(ws))
-        rd.create({"workspace": str(ws.root.resolve()),
+        rd.create({**(meta or {}), "workspace": str(ws.root.resolve()),
                    "workspace_manifest_sha256": file_digest(ws.root / MANIFEST_FILE),
                    "started": datetime.now(timezone.utc).isoformat()}, config.to_dict())
     log.info("run directory: %s", rd.root)
@@ -76,7 +86,9 @@ def execute(
         evaluator.close()
         host.close()
         proposer.close()
-    rd.write_text("deployed_policy.py", dep.source)
+    rd.write_text("deployed_policy.py", deployable_source(dep.source, dep.record.params, candidate_id=dep.id,
+                                                          workspace=ws.name, replay_cost=dep.record.replay_cost,
+                                                          run_dir=rd.root))
     rd.write_text("deployment.json", json.dumps({
         "deployed_id": dep.id, "name": dep.record.name, "params": dep.record.params,
         "replay_cost": dep.record.replay_cost, "reason": deployment.reason,
@@ -86,6 +98,6 @@ def execute(
                                              "success": fwd.success},
     }, indent=1, sort_keys=True) + "\n")
     rd.write_text("certificates.jsonl", "".join(json.dumps(c.to_dict(), sort_keys=True) + "\n" for c in pool.certificates))
-    report = render_report(ws.name, pool, deployment, fwd)
+    report = render_report(ws.name, pool, deployment, fwd, notice=report_notice(proposer))
     rd.write_text("report.txt", report)
     return RunOutcome(rd.root, dep.id, report, fwd, time.perf_counter() - start)

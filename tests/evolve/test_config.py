@@ -15,7 +15,7 @@ def test_seed_flows_into_tuning():
 
 
 @pytest.mark.parametrize("text,msg", [
-    ("[search]\nrounds = 'many'\n", "field 'search.rounds' must be int"),
+    ("[search]\nrounds = 'many'\n", "field 'search.rounds' must be an integer"),
     ("[search]\nspeed = 3\n", "field 'search.speed' is not a known setting"),
     ("[certify]\nmethod = 'bayes'\n", "method"),
     ("[sandbox]\nbackend = 'vm'\n", "sandbox.backend"),
