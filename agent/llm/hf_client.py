@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import os
 import threading
 import time
 from pathlib import Path
@@ -79,6 +80,15 @@ def availability_problem(target: str) -> str | None:
     if p.suffix.lower() == ".gguf" and importlib.util.find_spec("gguf") is None:
         return "--llm hf: reading a GGUF file needs the gguf package: pip install -e '.[hf]'"
     return None
+
+
+def default_threads(torch_default: int) -> int:
+    """CPU threads for generation when ``hf_threads`` is unset: all usable cores but one (at least 1)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return max(1, min(torch_default, cores - 1))
 
 
 class _Progress:
@@ -144,8 +154,10 @@ class HFClient(LLMClient):
         self._torch = torch
         self.model = target
         directory, gguf = resolve_target(target)
-        if threads:
-            torch.set_num_threads(int(threads))
+        # Leave one core to the sandbox workers and the rest of the machine: on a busy 2-core
+        # box, 2 torch threads contending with other processes decode several times slower than 1.
+        threads = int(threads) if threads else default_threads(torch.get_num_threads())
+        torch.set_num_threads(threads)
         if device == "auto":
             device = "cuda" if torch.cuda.is_available() else "cpu"
         self.device = device
@@ -165,7 +177,8 @@ class HFClient(LLMClient):
         self.timeout = timeout
         self._cancelled = threading.Event()
         self._calls = 0
-        log.info("loaded %s on %s in %.1fs (context %d tokens)", target, device, time.monotonic() - t0, self.max_context)
+        log.info("loaded %s on %s in %.1fs (context %d tokens, %d CPU threads)", target, device, time.monotonic() - t0,
+                 self.max_context, threads)
 
     def _prompt_ids(self, messages: Sequence[dict[str, Any]]) -> list[int]:
         plain = [{"role": m["role"], "content": m.get("content") or ""} for m in messages]
