@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import secrets
 import shutil
 import tempfile
 from contextlib import contextmanager
@@ -83,8 +84,9 @@ def staged_folder(target: str | Path, *, overwrite: bool = False) -> Iterator[Pa
     if target.exists() and any(target.iterdir()) and not overwrite:
         raise FileExistsError(f"{target} already holds files; refusing to overwrite")
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=target.parent))
-    try:
+    tmp = target.parent / f".{target.name}.partial-{os.getpid()}-{secrets.token_hex(4)}"
+    try:  # mkdir inside the try: an interrupt right after it still removes the folder
+        tmp.mkdir()
         yield tmp
         if target.exists():
             old = target.with_name(f".{target.name}.old-{os.getpid()}")
