@@ -46,3 +46,24 @@ def evolve(*args: str, **kw) -> Done:
 
 def invevolve(*args: str, **kw) -> Done:
     return run("cli.main", *args, **kw)
+
+
+def undocumented_files(run_dir: Path) -> list[str]:
+    """Files in ``run_dir`` that docs/run-directory.md does not name (ids normalised to <id>/<episode>)."""
+    doc = (ROOT / "docs" / "run-directory.md").read_text(encoding="utf-8")
+    missing = []
+    for p in sorted(run_dir.rglob("*")):
+        if not p.is_file():
+            continue
+        rel = p.relative_to(run_dir).as_posix()
+        if rel.startswith("candidates/"):
+            rel = "candidates/<id>.py"
+        elif rel.startswith("agent/inflight/"):
+            rel = "inflight/<episode>.json"
+        elif rel.startswith("studies.sqlite3"):
+            rel = "studies.sqlite3"
+        elif rel.startswith("agent/"):
+            rel = rel.split("/", 1)[1]
+        if rel not in doc:
+            missing.append(rel)
+    return missing

@@ -12,7 +12,7 @@ import shutil
 
 import pytest
 
-from tests.cli._run import evolve, invevolve
+from tests.cli._run import evolve, invevolve, undocumented_files
 
 FAST = ["--rounds", "1", "--candidates", "1", "--trials", "5", "--sandbox", "none", "-q"]
 
@@ -20,7 +20,7 @@ FAST = ["--rounds", "1", "--candidates", "1", "--trials", "5", "--sandbox", "non
 # ---------------------------------------------------------------- item 3: flags that used to raise
 
 
-@pytest.mark.parametrize("flags,needle", [
+BAD_FLAGS = [
     (["--delta", "2"], "--delta (field 'certify.delta') must lie strictly between 0 and 1"),
     (["--trials", "-1"], "--trials (field 'tuning.n_trials') must be >= 1, got -1"),
     (["--trials", "0"], "--trials (field 'tuning.n_trials') must be >= 1, got 0"),
@@ -29,12 +29,26 @@ FAST = ["--rounds", "1", "--candidates", "1", "--trials", "5", "--sandbox", "non
     (["--llm", "gpt4"], "--llm 'gpt4': expected openai:MODEL"),
     (["--llm", "bogus:x"], "--llm 'bogus:x': expected openai:MODEL"),
     (["--llm", "hf:smollm2", "--budget", "0"], "budget must be an integer >= 1"),
-])
-def test_bad_flags_exit_2_with_one_line_and_no_run_directory(workspace_dir, tmp_path, flags, needle):
+]
+
+
+def test_bad_flag_in_a_real_process_exits_2_with_one_line_and_no_run_directory(workspace_dir, tmp_path):
     run_dir = tmp_path / "run"
-    done = evolve("--workspace", str(workspace_dir), "--run-dir", str(run_dir), *flags, "-q")
+    done = evolve("--workspace", str(workspace_dir), "--run-dir", str(run_dir), "--delta", "2", "-q")
     assert done.rc == 2
-    assert needle in done.one_error("evolve")
+    assert BAD_FLAGS[0][1] in done.one_error("evolve")
+    assert not run_dir.exists()
+
+
+@pytest.mark.parametrize("flags,needle", BAD_FLAGS[1:])
+def test_bad_flags_exit_2_with_one_line_and_no_run_directory(workspace_dir, tmp_path, capsys, flags, needle):
+    from cli.evolve_cmd import main
+
+    run_dir = tmp_path / "run"
+    assert main(["--workspace", str(workspace_dir), "--run-dir", str(run_dir), *flags, "-q"]) == 2
+    err = capsys.readouterr().err
+    lines = [x for x in err.splitlines() if x.startswith("evolve: error:")]
+    assert len(lines) == 1 and needle in lines[0] and "Traceback" not in err
     assert not run_dir.exists()
 
 
@@ -165,6 +179,7 @@ def test_agent_file_conflicting_with_the_search_is_refused(workspace_dir, tmp_pa
 # ---------------------------------------------------------------- item 1 and 6: resume and the run directory
 
 
+@pytest.mark.slow
 def test_resume_refuses_changes_applies_more_rounds_and_deployed_policy_scores_itself(workspace_dir, tmp_path):
     run_dir = tmp_path / "run"
     done = evolve("--workspace", str(workspace_dir), "--run-dir", str(run_dir), *FAST)
@@ -173,6 +188,7 @@ def test_resume_refuses_changes_applies_more_rounds_and_deployed_policy_scores_i
     assert meta["proposer"] == {"kind": "builtin", "agent": None}
     assert meta["command_line"][:3] == ["evolve", "--workspace", str(workspace_dir)]
     assert meta["config"]["tuning"]["n_trials"] == 5 and meta["versions"]["numpy"]
+    assert undocumented_files(run_dir) == []
 
     for flags, needle in ((["--trials", "30"], "--trials 30: this run was started with tuning.n_trials = 5"),
                           (["--rounds", "0"], "--rounds 0: a resumed run can add rounds but not drop them"),

@@ -17,7 +17,7 @@ import pytest
 
 from agent.trajectory import read_trajectories
 from tests.agent.fake_openai import FakeOpenAIServer, Reply, shell, submit
-from tests.cli._run import ROOT, env, evolve
+from tests.cli._run import ROOT, env, evolve, undocumented_files
 
 POLICY = '''import numpy as np
 
@@ -68,6 +68,7 @@ def test_interrupted_agent_run_resumes_with_the_same_proposer(workspace_dir, tmp
         assert rounds == [1], "the kill must land inside round 2"
         inflight = list((run_dir / "agent" / "inflight").glob("*.json"))
         assert len(inflight) == 1, "round 2's first turn is checkpointed"
+        assert undocumented_files(run_dir) == []
         before = len(server.requests)
 
         done = evolve("--resume", str(run_dir), "-q", timeout=300)
@@ -92,6 +93,7 @@ def test_interrupted_agent_run_resumes_with_the_same_proposer(workspace_dir, tmp
                                                         (3, "submitted")]
     assert {t.model for t in trajs} == {"openai:scripted"}
     assert not list((run_dir / "agent" / "inflight").glob("*.json"))
+    assert undocumented_files(run_dir) == []
     meta = json.loads((run_dir / "run.json").read_text())
     assert meta["proposer"]["agent"]["model"] == "openai:scripted"
     assert meta["proposer"]["agent"]["base_url"] == server.base_url
