@@ -116,7 +116,7 @@ def plan(args: argparse.Namespace, argv: list[str]) -> Plan:
         if args.run_dir is not None:
             raise FileExistsError("--run-dir has no meaning with --resume: the run continues in RUN_DIR")
         rd = RunDir(args.resume)
-        meta = rd.meta()
+        meta = _run_meta(rd)
         base = load_config(args.config) if args.config is not None else None
         if args.config is not None:
             labels = {**{p: f"field '{p}' of {args.config}" for p in _paths(base)}, **labels}
@@ -148,6 +148,20 @@ def plan(args: argparse.Namespace, argv: list[str]) -> Plan:
     if run_dir.exists() and (not run_dir.is_dir() or any(run_dir.iterdir())):
         raise FileExistsError(f"{run_dir} already holds a run; use `evolve --resume {run_dir}` or another --run-dir")
     return Plan(args.workspace, run_dir, False, config, proposer, run_meta(config, proposer, argv))
+
+
+def _run_meta(rd: Any) -> dict[str, Any]:
+    """run.json of a run to resume, or a ConfigError naming what is wrong with it."""
+    import json
+
+    from evolve.config import ConfigError
+    try:
+        meta = rd.meta()
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{rd.root / 'run.json'}: unreadable ({exc}); not a run directory evolve can resume") from None
+    if not isinstance(meta, dict) or "workspace" not in meta:
+        raise ConfigError(f"{rd.root / 'run.json'}: field 'workspace' is missing; not a run directory evolve can resume")
+    return meta
 
 
 def _paths(cfg: EvolveConfig) -> list[str]:

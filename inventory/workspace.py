@@ -167,6 +167,13 @@ def _refuse_unknown(table: Mapping[str, Any], allowed: frozenset[str], path: Pat
             raise WorkspaceError(path, f"{prefix}{key}", f"is not a known field (known: {', '.join(sorted(allowed))})")
 
 
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise WorkspaceError(path, None, f"is not UTF-8 text (byte {exc.start}: {exc.reason})") from None
+
+
 def _tname(typ: type | tuple[type, ...]) -> str:
     types = typ if isinstance(typ, tuple) else (typ,)
     return " or ".join(t.__name__ for t in types)
@@ -177,7 +184,7 @@ def _read_spec(root: Path) -> WorkspaceSpec:
     if not path.exists():
         raise WorkspaceError(path, None, "missing; is this a workspace folder?")
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = tomllib.loads(_read_text(path))
     except tomllib.TOMLDecodeError as exc:
         raise WorkspaceError(path, None, f"is not valid TOML: {exc}") from exc
     _refuse_unknown(raw, _SPEC_KEYS[""], path, "")
@@ -255,7 +262,7 @@ def _read_sequence(path: Path, specs: tuple[FeatureSpec, ...]) -> DemandSequence
     if not path.exists():
         raise WorkspaceError(path, None, "missing")
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        raw = json.loads(_read_text(path))
     except json.JSONDecodeError as exc:
         raise WorkspaceError(path, None, f"is not valid JSON: {exc}") from exc
     if not isinstance(raw, dict):
@@ -299,7 +306,7 @@ def _read_baselines(root: Path) -> dict[str, BaselineRecord]:
     if not path.exists():
         raise WorkspaceError(path, None, "missing: baselines were never tuned for this workspace")
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        raw = json.loads(_read_text(path))
     except json.JSONDecodeError as exc:
         raise WorkspaceError(path, None, f"is not valid JSON: {exc}") from exc
     out = {}

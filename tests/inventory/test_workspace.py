@@ -94,3 +94,10 @@ def test_missing_file_is_named(ws_copy):
     (ws_copy / "baseline_policies" / "s_S.py").unlink()
     with pytest.raises(WorkspaceError, match="s_S.py"):
         load_workspace(ws_copy)
+
+
+def test_non_utf8_workspace_file_names_the_file(ws_copy):
+    path = ws_copy / SPEC_FILE
+    path.write_bytes(path.read_bytes() + b"# \xff\n")
+    with pytest.raises(WorkspaceError, match="workspace.toml: is not UTF-8 text"):
+        seal(ws_copy)
