@@ -17,7 +17,7 @@ log = logging.getLogger("invevolve.cli")
 class ExitCode(IntEnum):
     OK = 0
     INTERNAL = 1          # a bug: rerun with -v for the traceback and report it
-    BAD_INPUT = 2         # command line, config file, workspace, run directory or policy file
+    BAD_INPUT = 2         # command line, config file, workspace, run directory (also: busy, unwritable) or policy file
     UNAVAILABLE = 3       # the proposer (LLM endpoint/backend) or the sandbox asked for cannot run
     POLICY_REJECTED = 4   # `invevolve score`: the policy is invalid or failed in the trusted evaluator
     INTERRUPTED = 130     # Ctrl-C (the run directory can be resumed)
@@ -30,6 +30,7 @@ EXIT_CODES_HELP = """exit codes:
   3    unavailable: the LLM proposer (no API key, dead endpoint, backend not installed) or the sandbox
        backend asked for; evolve still finishes and reports when the proposer fails mid-run
   4    invevolve score: the policy was rejected (validator) or failed (raised, bad output)
+       (invevolve audit: 1 when a blocking check failed, see docs/audit.md)
   130  interrupted (evolve --resume RUN_DIR continues the run)"""
 
 
@@ -39,10 +40,11 @@ class Unavailable(RuntimeError):
 
 def _input_errors() -> tuple[type[BaseException], ...]:
     from evaluation.score import PolicyFileError
+    from evolve.rundir import RunDirError
     from inventory.errors import ConfigError
     from inventory.workspace import WorkspaceError
 
-    types: list[type[BaseException]] = [ConfigError, WorkspaceError, PolicyFileError, FileExistsError,
+    types: list[type[BaseException]] = [ConfigError, WorkspaceError, PolicyFileError, RunDirError, FileExistsError,
                                         FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError]
     try:
         from datagen.extras import MissingExtraError

@@ -175,9 +175,9 @@ def preflight(p: Plan) -> None:
         problem = backend_problem(p.proposer.agent_config())
         if problem:
             raise Unavailable(problem)
-    if p.config.sandbox in ("docker", "bwrap"):
+    if p.config.sandbox != "none":
         from sandbox import select_backend
-        select_backend(p.config.sandbox)  # raises SandboxUnavailable with the reason
+        select_backend(p.config.sandbox)  # raises SandboxUnavailable with the reason; the result is cached
 
 
 def proposer_factory(p: Plan, tracked: list[TrackedProposer]):

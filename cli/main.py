@@ -4,14 +4,17 @@
     invevolve workspace seal DIR          validate, then re-write manifest.json after a deliberate edit
     invevolve examples --out workspaces   rebuild the shipped example workspaces
     invevolve score --workspace DIR FILE  trusted score of one policy file (replay + test window)
+    invevolve audit RUN_DIR [--candidate ID] | --workspace DIR FILE   audit before deployment
     invevolve datagen ...                 benchmark suites (synthetic, cj, classical, summary)
 
-Subcommands are rows of :data:`COMMANDS`: a name, a help line and a function that adds the
-arguments and sets ``func(args) -> int``. A new subcommand is one row (and its module).
+Subcommands are rows of :data:`COMMANDS` (a name, a help line and a function that adds the
+arguments and sets ``func(args) -> int``), or modules in :data:`REGISTERED` whose
+``register(subparsers)`` adds their own. A new subcommand is one row or one module name.
 """
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,11 +84,6 @@ def _score_args(p: argparse.ArgumentParser) -> None:
     p.set_defaults(func=_score)
 
 
-def _datagen_args(p: argparse.ArgumentParser) -> None:
-    from datagen.cli import add_arguments
-    add_arguments(p)
-
-
 @dataclass(frozen=True)
 class Command:
     name: str
@@ -98,8 +96,9 @@ COMMANDS: tuple[Command, ...] = (
     Command("examples", "build the example workspaces", _examples_args),
     Command("score", "trusted score of one policy file on a workspace "
                      "(exit 4 when the policy is rejected or fails)", _score_args),
-    Command("datagen", "build benchmark suites (synthetic, cj, classical) and summarise them", _datagen_args),
 )
+# Modules with a ``register(subparsers)`` that adds their subcommand (imported when the parser is built).
+REGISTERED: tuple[str, ...] = ("audit.cli", "datagen.cli")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -109,6 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = ap.add_subparsers(dest="cmd", required=True)
     for cmd in COMMANDS:
         cmd.add_arguments(sub.add_parser(cmd.name, help=cmd.help, description=cmd.help))
+    for module in REGISTERED:
+        importlib.import_module(module).register(sub)
     return ap
 
 

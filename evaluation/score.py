@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from certify import GateConfig, compare
-from evaluation.factory import open_host, policy_validator
+from evaluation.factory import open_hosts, policy_validator
 from evaluation.trusted import TrustedEvaluator
 from inventory.tuning import TuningConfig
 from inventory.workspace import load_workspace
@@ -83,12 +83,12 @@ def score_policy_file(workspace: Path, policy: Path, *, sandbox: str = "auto", t
         if params is None:
             raise PolicyFileError(f"{policy}: --tuned needs a literal TUNED_PARAMS = {{...}} "
                                   "(as in a run's deployed_policy.py)")
-    host = open_host(ws.replay_problem(), sandbox)
-    ev = TrustedEvaluator(ws, host, TuningConfig(n_trials=trials, seed=seed), validator=policy_validator())
+    ev = TrustedEvaluator(ws, open_hosts(sandbox), TuningConfig(n_trials=trials, seed=seed), validator=policy_validator())
     try:
         rec = ev.evaluate(source, Path(policy).stem, "candidate", params=params)
         if not rec.ok:
-            return ScoreResult(f"{policy}: {rec.status.upper()}: {rec.error}\n", rec.status)
+            status = str(getattr(rec.status, "value", rec.status))
+            return ScoreResult(f"{policy}: {status.upper()}: {rec.error}\n", status)
         best = min(ws.baselines.values(), key=lambda b: (b.replay_cost, b.name))
         ref = ev.evaluate(ws.baseline_source(best.name), best.name, "reference", params=best.params)
         cert = compare("candidate", rec.source_hash, f"baseline-{best.name}", rec.replay_costs, ref.replay_costs,
@@ -100,15 +100,22 @@ def score_policy_file(workspace: Path, policy: Path, *, sandbox: str = "auto", t
                  f"replay cost/day {ref.replay_cost:.4f}; policy {_pct(rec.replay_cost, ref.replay_cost)}",
                  f"single-pair certificate vs reference {best.name}: {cert.summary()}"]
         if ws.has_forward:
-            fwd = ev.forward(source, "candidate", "candidate", rec.params).forward_cost
-            base_fwd = {b.name: ev.forward(ws.baseline_source(b.name), b.name, f"b-{b.name}", b.params).forward_cost
-                        for b in ws.baselines.values()}
+            run = ev.forward(source, "candidate", "candidate", rec.params, vectorised=rec.vectorised)
+            if not run.ok:
+                lines.append(f"test window: the policy FAILED there: {run.error}")
+                return ScoreResult("\n".join(lines) + "\n", "failed")
+            fwd = run.forward_cost
+            runs = {b.name: ev.forward(ws.baseline_source(b.name), b.name, f"b-{b.name}", b.params)
+                    for b in ws.baselines.values()}
+            base_fwd = {k: r.forward_cost for k, r in runs.items() if r.ok}
+            if best.name not in base_fwd or not base_fwd:
+                raise RuntimeError(f"baseline {best.name} failed in the trusted test-window replay: "
+                                   f"{runs[best.name].error}")
             hind, hind_cost = min(base_fwd.items(), key=lambda kv: (kv[1], kv[0]))
             verdict = "SUCCESS: beats" if fwd < hind_cost else "no improvement: does not beat"
             lines.append(f"test window cost/day: policy {fwd:.4f}; reference {best.name} {base_fwd[best.name]:.4f} "
                          f"({_pct(fwd, base_fwd[best.name])}); best baseline on the test window {hind} "
                          f"{hind_cost:.4f} ({verdict} it, SPEC §3)")
-        return ScoreResult("\n".join(lines) + "\n", rec.status)
+        return ScoreResult("\n".join(lines) + "\n", "ok")
     finally:
         ev.close()
-        host.close()

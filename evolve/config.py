@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from certify import GateConfig
+from evaluation.config import EvaluatorConfig
 from inventory.errors import ConfigError
 from inventory.library import BASELINES
 from inventory.tuning import TuningConfig
@@ -41,6 +42,12 @@ def _real(minimum: float) -> Rule:
             return f"must be a finite number, got {v!r}"
         return None if v >= minimum else f"must be >= {minimum:g}, got {v:g}"
     return check
+
+
+def _positive(v: Any) -> str | None:
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+        return f"must be a finite number, got {v!r}"
+    return None if v > 0 else f"must be > 0, got {v:g}"
 
 
 def _open_unit(v: Any) -> str | None:
@@ -75,8 +82,10 @@ RULES: dict[str, Rule] = {
     "certify.eta": _real(0.0),
     "certify.block": _int(0),
     "sandbox.backend": _choice(SANDBOX_BACKENDS),
+    "evaluation.candidate_budget_s": _positive,
+    "evaluation.tuning_hosts": _int(1),
 }
-_SECTIONS = ("search", "tuning", "certify", "sandbox")
+_SECTIONS = ("search", "tuning", "certify", "sandbox", "evaluation")
 _SET_ELSEWHERE = {"tuning.seed": "is set by 'search.seed'"}
 
 
@@ -101,6 +110,7 @@ class EvolveConfig:
     tuning: TuningConfig = field(default_factory=TuningConfig)
     certify: GateConfig = field(default_factory=lambda: GateConfig(method="blockwise_t"))
     sandbox: str = "auto"
+    evaluation: EvaluatorConfig = field(default_factory=EvaluatorConfig)
 
     def __post_init__(self) -> None:
         problem = RULES["sandbox.backend"](self.sandbox)
@@ -112,7 +122,7 @@ class EvolveConfig:
         gate["block"] = gate["block"] or 0
         tuning = {k: v for k, v in asdict(self.tuning).items() if k != "seed"}
         return {"search": asdict(self.search), "tuning": tuning, "certify": gate,
-                "sandbox": {"backend": self.sandbox}}
+                "sandbox": {"backend": self.sandbox}, "evaluation": asdict(self.evaluation)}
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any], where: str = "config",
@@ -153,7 +163,8 @@ class EvolveConfig:
         if gate_raw.get("block") == 0:
             gate_raw["block"] = None
         gate = GateConfig(**{"method": "blockwise_t", **gate_raw})
-        return cls(search, tuning, gate, tables["sandbox"].get("backend", "auto"))
+        ev_raw = {k: (float(v) if k == "candidate_budget_s" else v) for k, v in tables["evaluation"].items()}
+        return cls(search, tuning, gate, tables["sandbox"].get("backend", "auto"), EvaluatorConfig(**ev_raw))
 
 
 def load_config(path: str | Path | None) -> EvolveConfig:

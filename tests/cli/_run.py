@@ -60,8 +60,6 @@ def undocumented_files(run_dir: Path) -> list[str]:
             rel = "candidates/<id>.py"
         elif rel.startswith("agent/inflight/"):
             rel = "inflight/<episode>.json"
-        elif rel.startswith("studies.sqlite3"):
-            rel = "studies.sqlite3"
         elif rel.startswith("agent/"):
             rel = rel.split("/", 1)[1]
         if rel not in doc:
