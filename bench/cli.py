@@ -17,7 +17,8 @@ import shlex
 import sys
 from pathlib import Path
 
-from evolve.config import SANDBOX_BACKENDS, ConfigError, load_config, with_overrides
+from evolve.config import SANDBOX_BACKENDS, load_config, override_path, with_overrides
+from inventory.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -89,13 +90,14 @@ def options_from_args(args: argparse.Namespace):
 
     if not args.llm and any(v is not None for v in (args.base_url, args.agent_config, args.budget, args.concurrency)):
         raise ConfigError("--base-url, --agent-config, --budget and --concurrency configure the LLM agent: add --llm")
-    for flag in ("rounds", "candidates", "trials", "workers"):
-        value = getattr(args, flag)
-        if value is not None and value < (0 if flag == "rounds" else 1):
-            raise ConfigError(f"--{flag} must be >= {0 if flag == 'rounds' else 1}, got {value}")
-    config = with_overrides(load_config(args.config), search_rounds=args.rounds,
-                            search_candidates_per_round=args.candidates, tuning_n_trials=args.trials,
-                            search_seed=args.seed, sandbox=args.sandbox)
+    if args.workers is not None and args.workers < 1:
+        raise ConfigError(f"--workers must be >= 1, got {args.workers}")
+    flags = {"search_rounds": ("--rounds", args.rounds), "search_candidates_per_round": ("--candidates", args.candidates),
+             "tuning_n_trials": ("--trials", args.trials), "search_seed": ("--seed", args.seed),
+             "sandbox": ("--sandbox", args.sandbox)}
+    config = with_overrides(load_config(args.config), where="bench",
+                            labels={override_path(k): flag for k, (flag, v) in flags.items() if v is not None},
+                            **{k: v for k, (_, v) in flags.items()})
     proposer = ProposerSpec(args.llm, args.base_url, str(args.agent_config) if args.agent_config else None,
                             args.budget, args.concurrency)
     executor = ExecutorSpec(ExecutorKind(args.executor), args.workers or default_workers(), args.address)

@@ -20,7 +20,7 @@ from bench.settings import BenchSettings
 from bench.suites import SuiteEntry, SuiteKind, load_suite
 from bench.sweep import Sweep
 from bench.tables import best_baseline_rows, gap_rows, success_rows, wtl_rows
-from evolve.config import ConfigError
+from inventory.errors import ConfigError
 
 log = logging.getLogger(__name__)
 

@@ -36,7 +36,7 @@ def add_orpr(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
 
 
 def run_orpr(args: argparse.Namespace) -> int:
-    from evolve.config import ConfigError
+    from inventory.errors import ConfigError
     from orpr.experiment import Table1Options
     from orpr.portfolio import CategoryLevel, PortfolioError
     from orpr.report import bench_orpr

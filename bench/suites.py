@@ -14,7 +14,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from evolve.config import ConfigError
+from inventory.errors import ConfigError
 
 SUITE_FILE = "suite.json"
 SPLIT_FILE = Path("splits") / "standard.json"

@@ -31,7 +31,7 @@ from tqdm import tqdm
 
 from bench.settings import BenchSettings
 from bench.suites import SuiteEntry
-from evolve.config import ConfigError
+from inventory.errors import ConfigError
 from evolve.executor import Executor
 
 log = logging.getLogger(__name__)

@@ -178,7 +178,7 @@ def gap_rows(results: Sequence[ClassicalResult]) -> list[GapRow]:
             v = np.array([100 * x for x in vals if x is not None])
             return (float(v.mean()), float(v.max())) if v.size else (float("nan"), float("nan"))
 
-        cbs = stats([r.cbs_exact / r.optimum - 1 if r.cbs_exact else None for r in rs])
+        cbs = stats([r.gap(r.baseline_costs[CBS]) for r in rs])
         best = stats([_spec8_best_cbs(r) for r in rs])
         pic = stats([r.gap(r.variant_costs.get(Method.TILTED_PIC)) for r in rs])
         evo = stats([r.gap(r.deployed_cost) for r in rs])

@@ -77,6 +77,8 @@ RULES: dict[str, Rule] = {
     "tuning.n_trials": _int(1),
     "tuning.batch_size": _int(1),
     "tuning.n_startup_trials": _int(0),
+    "tuning.grid_limit": _int(0),
+    "tuning.max_batch": _int(1),
     "certify.method": _choice(RADIUS_METHODS),
     "certify.delta": _open_unit,
     "certify.eps": _real(0.0),

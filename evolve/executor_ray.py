@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence, TypeVar
 
 from evolve.executor import Executor
+from sandbox.backends import SandboxUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +52,7 @@ class WorkerLost(RuntimeError):
     """A Ray worker died more often than ``max_retries`` allows; the sweep can be re-run to resume."""
 
 
-class SandboxNotIsolating(RuntimeError):
+class SandboxNotIsolating(SandboxUnavailable):
     """A Ray worker's node cannot isolate policy code with the sandbox backend asked for."""
 
 
@@ -66,7 +67,6 @@ def _import_ray() -> Any:
 def _probe_sandbox(backend: str) -> str:
     """Raise SandboxNotIsolating unless ``backend`` isolates policy code on this node; the backend's description."""
     from sandbox import select_backend
-    from sandbox.backends import SandboxUnavailable
 
     try:
         chosen = select_backend(backend)

@@ -12,7 +12,8 @@ from bench.settings import BenchSettings
 from bench.suites import SuiteKind, load_suite
 from bench.sweep import JobOutcome, Sweep, WorkspaceJob, atomic_write_json, run_job
 from cli.main import main as invevolve
-from evolve.config import ConfigError, EvolveConfig, with_overrides
+from evolve.config import EvolveConfig, with_overrides
+from inventory.errors import ConfigError
 from evolve.executor import SerialExecutor
 
 CALLS: list[str] = []
@@ -130,3 +131,5 @@ def test_bad_flags_exit_2_with_one_line(mini_suite, tmp_path, capsys, caplog):
     assert "add --llm" in said()
     assert invevolve(["bench", "exp2", "--suite", str(mini_suite), "--address", "auto"]) == 2
     assert "--address is for --executor ray" in said()
+    assert invevolve(["bench", "exp1", "--suite", str(mini_suite), "--rounds", "-1"]) == 2
+    assert "--rounds" in said()
