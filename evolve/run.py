@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Callable
 
 from evaluation.factory import open_hosts, policy_validator
+from evaluation.redact import Redactor, install_log_redaction
 from evaluation.trusted import TrustedEvaluator
 from evolve.config import EvolveConfig
 from evolve.controller import Controller
@@ -53,6 +54,7 @@ def execute(
     recorded before stays valid for ``--resume``.
     """
     start = time.perf_counter()
+    install_log_redaction(Redactor())  # no host secret in a log line, whatever a policy or endpoint says
     if resume is not None:
         rd = RunDir(resume)
         meta = rd.meta()

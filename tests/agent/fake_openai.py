@@ -16,6 +16,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Union
 
 
+_UNSET: Any = object()
+
+
 @dataclass
 class Reply:
     content: str = ""
@@ -24,6 +27,8 @@ class Reply:
     hang_s: float = 0.0
     extra_top: dict[str, Any] = field(default_factory=dict)
     extra_choice: dict[str, Any] = field(default_factory=dict)
+    raw_body: bytes | None = None      # sent verbatim with HTTP 200 (e.g. truncated JSON)
+    message: Any = _UNSET              # replaces the choice's message verbatim (e.g. None)
 
 
 Step = Union[Reply, Callable[[dict[str, Any]], Reply]]
@@ -94,6 +99,13 @@ class FakeOpenAIServer:
                     except OSError:
                         pass
                     return
+                if reply.raw_body is not None:
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(reply.raw_body)))
+                    self.end_headers()
+                    self.wfile.write(reply.raw_body)
+                    return
                 if reply.status != 200:
                     self._send(reply.status, {"error": {"message": f"scripted HTTP {reply.status}", "type": "server_error"}})
                     return
@@ -144,8 +156,10 @@ class FakeOpenAIServer:
         message: dict[str, Any] = {"role": "assistant", "content": reply.content or None}
         if calls:
             message["tool_calls"] = calls
+        if reply.message is not _UNSET:
+            message = reply.message
         prompt_tokens = len(json.dumps(body["messages"])) // 4
-        completion_tokens = max(1, len(reply.content + json.dumps(message.get("tool_calls", []))) // 4)
+        completion_tokens = max(1, len(reply.content + json.dumps(calls)) // 4)
         choice = {"index": 0, "message": message, "finish_reason": "tool_calls" if calls else "stop", **reply.extra_choice}
         return {"id": f"chatcmpl-{n}", "object": "chat.completion", "created": int(time.time()),
                 "model": body.get("model", self.model), "choices": [choice],
