@@ -60,3 +60,26 @@ def test_endpoint_that_only_sends_broken_replies_ends_the_round_cleanly(kind, to
     assert proposals == []
     trajs = read_trajectories(tmp_path / "run")
     assert len(trajs) == 1 and trajs[0].reward in (0, None)
+
+
+def test_a_huge_reply_is_capped_before_it_is_stored_or_sent_back(toy_workspace, shell_factory, tmp_path):
+    from agent.hygiene import reply_char_limit
+
+    huge = "x" * 3_000_000
+    server = FakeOpenAIServer([Reply(content=huge), shell("echo " + "y" * 400_000),
+                               shell(f"cat > final_submit.py <<'EOF'\n{GOOD}EOF"), submit()]).start()
+    prop = make_proposer(_config(server, max_tokens=1000), tmp_path / "run", shell_factory=shell_factory)
+    try:
+        proposals = prop.propose(make_context(toy_workspace))
+    finally:
+        prop.close()
+        server.stop()
+    assert len(proposals) == 1
+    limit = reply_char_limit(1000)
+    for req in server.requests[1:]:
+        for m in req["messages"]:
+            assert len(m.get("content") or "") <= limit + 200
+            for c in m.get("tool_calls") or ():
+                assert len(c["function"]["arguments"]) <= limit + 200
+    size = (tmp_path / "run" / "agent" / "trajectories.jsonl").stat().st_size
+    assert size < 8 * limit, f"trajectory of {size} bytes for a capped episode"
