@@ -16,8 +16,8 @@ from evolve.config import EvolveConfig
 from evolve.controller import Controller
 from evolve.proposer import Proposer
 from evolve.report import ForwardSummary, forward_summary, render_report
-from evolve.rundir import RunDir, RunDirError, file_digest
-from inventory.workspace import MANIFEST_FILE, Workspace, load_workspace
+from evolve.rundir import RunDir, RunDirError
+from inventory.workspace import Workspace, load_workspace, manifest_digest
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ def execute(
         rd.lock()
         config = EvolveConfig.from_dict(rd.config_dict(), str(rd.root / "config.toml"))
         ws = load_workspace(meta["workspace"])
-        if file_digest(ws.root / MANIFEST_FILE) != meta["workspace_manifest_sha256"]:
+        if manifest_digest(ws.root) != meta["workspace_manifest_sha256"]:
             raise RunDirError(f"{ws.root}: workspace changed since the run started; cannot resume {rd.root}")
         log.info("resuming %s: %d candidates already evaluated", rd.root, len(rd.evaluated()))
     else:
@@ -71,7 +71,7 @@ def execute(
         rd = RunDir(run_dir or default_run_dir(ws))
         rd.lock()
         rd.create({"workspace": str(ws.root.resolve()),
-                   "workspace_manifest_sha256": file_digest(ws.root / MANIFEST_FILE),
+                   "workspace_manifest_sha256": manifest_digest(ws.root),
                    "started": datetime.now(timezone.utc).isoformat()}, config.to_dict())
     try:
         return _run(ws, rd, config, proposer_factory, progress, start)
