@@ -89,6 +89,7 @@ def _run(ws: Workspace, rd: RunDir, config: EvolveConfig, proposer_factory: Prop
          start: float) -> RunOutcome:
     log.info("run directory: %s", rd.root)
     proposer = proposer_factory(config, ws, rd)
+    _check_proposer(rd, proposer)
     evaluator = TrustedEvaluator(ws, open_hosts(config.sandbox), config.tuning, validator=policy_validator(),
                                  config=config.evaluation)
     try:
@@ -113,3 +114,19 @@ def _run(ws: Workspace, rd: RunDir, config: EvolveConfig, proposer_factory: Prop
     report = render_report(ws.name, pool, deployment, fwd)
     rd.write_text("report.txt", report)
     return RunOutcome(rd.root, dep.id, report, fwd, time.perf_counter() - start)
+
+
+def _check_proposer(rd: RunDir, proposer: Proposer) -> None:
+    """Record which proposer a run uses; a resume with another one is refused (its rounds
+    would not be the interrupted run's)."""
+    model = getattr(getattr(proposer, "config", None), "model", None)
+    mine = {"name": proposer.name, "model": model if isinstance(model, str) else None}
+    recorded = rd.read_json("proposer.json")
+    if recorded is None:
+        rd.write_text("proposer.json", json.dumps(mine, sort_keys=True) + "\n")
+    elif recorded != mine:
+        proposer.close()
+        raise RunDirError(f"{rd.root} was started with proposer {recorded['name']}"
+                          f"{' (' + recorded['model'] + ')' if recorded.get('model') else ''}; resume it with the same "
+                          f"--llm/--base-url/--agent-config options (got {mine['name']}"
+                          f"{' (' + str(mine['model']) + ')' if mine['model'] else ''})")

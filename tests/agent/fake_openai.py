@@ -8,6 +8,7 @@ When the script is exhausted the server answers HTTP 500 and counts the overrun.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 import time
@@ -70,7 +71,11 @@ def last_tool_result(request: dict[str, Any]) -> str:
 
 
 class FakeOpenAIServer:
-    def __init__(self, script: list[Step] | None = None, model: str = "scripted-model"):
+    def __init__(self, script: list[Step] | None = None, model: str = "scripted-model", *,
+                 content_ids: bool = False):
+        """``content_ids``: completion and tool-call ids derived from the request (so that the
+        same request gets the same ids whatever the order of concurrent requests)."""
+        self.content_ids = content_ids
         self.script: list[Step] = list(script or [])
         self.model = model
         self.requests: list[dict[str, Any]] = []
@@ -148,7 +153,9 @@ class FakeOpenAIServer:
     def _completion(self, body: dict[str, Any], reply: Reply) -> dict[str, Any]:
         with self._lock:
             self._counter += 1
-            n = self._counter
+            n: int | str = self._counter
+        if self.content_ids:
+            n = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:10]
         calls = []
         for i, (name, args) in enumerate(reply.tool_calls):
             raw = args if isinstance(args, str) else json.dumps(args)
