@@ -182,7 +182,12 @@ def where(run_dir: Path) -> str:
         return f"mid-round {open_rounds[0]}, tuning/replaying its candidate {done + 1}"
     if len(cands) < 5:
         return f"initial pool ({len(cands)}/5 baselines)"
-    return f"between rounds (after round {max(rounds, default=0)}: proposing or evaluating)"
+    import tomllib
+    total = tomllib.loads((run_dir / "config.toml").read_text(encoding="utf-8"))["search"]["rounds"]
+    last = max(rounds, default=0)
+    if last >= total:
+        return "after the last round (forward replays, report)"
+    return f"after round {last}, while round {last + 1} was proposed"
 
 
 def diff(ref: dict[str, Any], got: dict[str, Any]) -> list[str]:

@@ -94,17 +94,28 @@ class SandboxProvider(HostProvider):
 
 
 class InProcessProvider(HostProvider):
-    """``--sandbox none``: tune in this process, replay in a fresh plain subprocess (no isolation)."""
+    """``--sandbox none``: tune in this process, replay in a fresh plain process (no isolation),
+    forked per candidate from a clean zygote interpreter that never holds data."""
 
     name = "none"
+
+    def __init__(self) -> None:
+        self._zygote = None
 
     def tuning_host(self, problem: ReplayProblem) -> PolicyHost:
         return InProcessHost(problem)
 
     def replay_host(self, problem: ReplayProblem) -> PolicyHost:
-        from evaluation.plain_process import PlainProcessHost
+        from evaluation.plain_process import PlainProcessHost, Zygote
         _require_data_free(problem)
-        return PlainProcessHost(problem)
+        if self._zygote is None:
+            self._zygote = Zygote()
+        return PlainProcessHost(problem, self._zygote)
+
+    def close(self) -> None:
+        if self._zygote is not None:
+            self._zygote.close()
+            self._zygote = None
 
 
 def provider_for(host: PolicyHost) -> HostProvider:
