@@ -2,7 +2,8 @@
 
 For each mode, one uninterrupted reference run, then ``--trials`` runs of the same seed that
 are SIGKILLed (whole process group) at a uniformly random moment of the reference run's
-wall time, resumed (killed again with probability ``--double``), and finished. Each run
+wall time (a run that finishes first is redone with a shorter horizon), resumed (killed
+again with probability ``--double``), and finished. Each run
 directory is compared with the reference: every candidate record (id, name, round, origin,
 status, error, params, tuned and replay costs, calling convention; not wall seconds), the
 proposals and rounds, the champion history, the certificates and ``deployment.json``.
@@ -211,15 +212,20 @@ def run_trials(mode: Mode, trials: int, tmp: Path, rng: random.Random, double: f
     log(f"[{mode.name}] reference run: {seconds:.1f} s, {len(ref['candidates.jsonl'])} candidate records")
     mismatches = 0
     for k in range(trials):
-        run_dir = tmp / f"{mode.name}-trial{k:02d}"
-        kills, landed = 0, []
-        at = rng.uniform(0.3, seconds)
-        while run_and_kill(mode, run_dir, at):
-            kills += 1
-            landed.append(where(run_dir))
-            if rng.random() >= double:
+        kills, landed, horizon = 0, [], seconds
+        for attempt in range(4):  # a run that finished before its kill time is redone, killed earlier
+            run_dir = tmp / f"{mode.name}-trial{k:02d}-{attempt}"
+            started = time.monotonic()
+            at = rng.uniform(0.3, horizon)
+            while run_and_kill(mode, run_dir, at):
+                kills += 1
+                landed.append(where(run_dir))
+                if rng.random() >= double:
+                    break
+                at = rng.uniform(0.3, horizon)
+            if kills:
                 break
-            at = rng.uniform(0.3, seconds)
+            horizon = 0.8 * (time.monotonic() - started)
         run_to_end(mode, run_dir)
         problems = diff(ref, snapshot(run_dir))
         mismatches += bool(problems)
