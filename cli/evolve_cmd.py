@@ -34,6 +34,9 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--delta", type=float, help="certify.delta")
     ap.add_argument("--eps", type=float, help="certify.eps")
     ap.add_argument("--sandbox", choices=SANDBOX_BACKENDS, help="sandbox.backend")
+    ap.add_argument("--replay", choices=("daily", "periodic"), help="replay.backend (periodic: Algorithm-2 review)")
+    ap.add_argument("--review-period", type=int, metavar="R", help="replay.review_period (implies --replay periodic)")
+    ap.add_argument("--orpr-baseline", action="store_true", default=None, help="baselines.orpr: add the OR label")
     ap.add_argument("--llm", help="LLM proposer: openai:MODEL | vllm:PATH | hf:PATH_OR_GGUF (default: built-in)")
     ap.add_argument("--base-url", help="OpenAI-compatible endpoint for --llm openai:")
     ap.add_argument("--agent-config", type=Path, help="agent TOML config (budget, concurrency, ...)")
@@ -60,6 +63,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.llm and any(v is not None for v in (args.base_url, args.agent_config, args.budget, args.concurrency)):
         parser.error("--base-url, --agent-config, --budget and --concurrency configure the LLM agent: add --llm")
+    if args.replay == "daily" and args.review_period not in (None, 1):
+        parser.error("--review-period applies to --replay periodic")
+    if args.review_period is not None and args.replay is None:
+        args.replay = "periodic"
+    if args.replay == "daily":
+        args.review_period = 1
     setup_logging(-1 if args.quiet else 1 if args.verbose else 0)
     from evolve.run import execute
     try:
@@ -68,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
             config, search_rounds=args.rounds, search_candidates_per_round=args.search_candidates_per_round,
             search_seed=args.seed, tuning_n_trials=args.trials, certify_method=args.method,
             certify_delta=args.delta, certify_eps=args.eps, sandbox=args.sandbox,
+            replay_backend=args.replay, replay_review_period=args.review_period, baselines_orpr=args.orpr_baseline,
         )
         outcome = execute(args.workspace, config, proposer_factory(args), run_dir=args.run_dir,
                           resume=args.resume, progress=not args.quiet)

@@ -4,6 +4,7 @@
     invevolve workspace seal DIR          re-write manifest.json after a deliberate edit
     invevolve examples --out workspaces   rebuild the shipped example workspaces
     invevolve score --workspace DIR FILE  trusted score of one policy file (replay + test window)
+    invevolve audit RUN_DIR [--candidate ID] | --workspace DIR FILE   audit before deployment
     invevolve datagen ...                 benchmark suites (synthetic, cj, classical, summary)
 """
 from __future__ import annotations
@@ -69,6 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--trials", type=int, default=50)
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=_score)
+    from audit.cli import register as register_audit
+    register_audit(sub)
     try:
         from datagen.cli import register
     except ImportError as exc:  # datagen is part of the package; this only guards a broken install

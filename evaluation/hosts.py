@@ -20,7 +20,6 @@ plain subprocess, :class:`~evaluation.plain_process.PlainProcessHost`).
 from __future__ import annotations
 
 import logging
-import sys
 from abc import ABC, abstractmethod
 from typing import Any
 
@@ -29,26 +28,15 @@ from inventory.replay import ReplayProblem
 
 log = logging.getLogger(__name__)
 
-# Message prefixes of sandbox.host for failures of the sandbox itself, not of the policy;
-# used until the sandbox package raises SandboxFailure for them.
-_INFRA_MARKERS = ("sandbox worker failed", "sandbox worker was recycled", "its sandbox worker was recycled",
-                  "sandbox worker (", "sandbox worker is not running", "replay process died")
-
-
 def is_infrastructure_failure(exc: BaseException) -> bool:
-    """Did the host fail (worker recycled, killed, did not start) rather than the policy?
+    """Did the host fail (worker recycled or killed, did not start) rather than the policy?
 
-    The evaluator retries a candidate once on a fresh worker for these. Keyed on the sandbox
-    package's ``SandboxFailure`` where it exists, else on the messages it raises today.
+    The evaluator retries a candidate once on a fresh worker for these: the sandbox's
+    :class:`~sandbox.errors.SandboxFailure`, and OSError (a process could not be started).
     """
-    for module in ("sandbox", "sandbox.host", "sandbox.errors"):
-        cls = getattr(sys.modules.get(module), "SandboxFailure", None)
-        if isinstance(cls, type) and isinstance(exc, cls):
-            return True
-    if isinstance(exc, OSError):
-        return True
-    text = str(exc)
-    return any(marker in text for marker in _INFRA_MARKERS)
+    from sandbox.errors import SandboxFailure
+
+    return isinstance(exc, (SandboxFailure, OSError))
 
 
 class HostProvider(ABC):

@@ -33,6 +33,7 @@ from inventory.observation import Observation
 from inventory.policy import ParamSpec, PolicyError
 from inventory.replay import ReplayProblem
 from sandbox import protocol
+from sandbox.errors import SandboxFailure
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 MAX_REPLY = 1 << 20
@@ -134,7 +135,7 @@ class _Process:
             raise PolicyError(f"policy exceeded its {timeout:g} s wall-clock deadline") from None
         except (EOFError, OSError) as exc:
             self.kill()
-            raise PolicyError(f"replay process died (crashed or was killed): {exc}") from exc
+            raise SandboxFailure(f"replay process died (crashed or was killed): {exc}") from exc
         except protocol.ProtocolError as exc:
             self.kill()
             raise PolicyError(f"replay process sent garbage: {exc}") from exc

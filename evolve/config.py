@@ -13,6 +13,7 @@ from typing import Any
 from certify import GateConfig
 from evaluation.config import EvaluatorConfig
 from inventory.tuning import TuningConfig
+from orpr.backend import BackendConfig
 
 SANDBOX_BACKENDS = ("auto", "bwrap", "docker", "degraded", "none")
 
@@ -35,12 +36,39 @@ class SearchConfig:
 
 
 @dataclass(frozen=True)
+class ReplaySettings:
+    """``[replay]``: the replay backend of tuning and trusted replay (orpr.backend)."""
+
+    backend: str = "daily"        # "daily" | "periodic" (Algorithm-2 periodic review)
+    review_period: int = 1        # periodic: the policy orders only on days t % R == 0
+
+    def __post_init__(self) -> None:
+        _ = self.backend_config   # validation: one clear message for a bad combination
+
+    @property
+    def backend_config(self) -> BackendConfig:
+        try:
+            return BackendConfig(self.backend, self.review_period)
+        except ValueError as exc:
+            raise ConfigError(f"[replay]: {exc}") from None
+
+
+@dataclass(frozen=True)
+class BaselineSettings:
+    """``[baselines]``: optional baselines added to the five of the workspace."""
+
+    orpr: bool = False            # the OR label (orpr.label_policy) joins the initial pool
+
+
+@dataclass(frozen=True)
 class EvolveConfig:
     search: SearchConfig = field(default_factory=SearchConfig)
     tuning: TuningConfig = field(default_factory=TuningConfig)
     certify: GateConfig = field(default_factory=lambda: GateConfig(method="blockwise_t"))
     sandbox: str = "auto"
     evaluation: EvaluatorConfig = field(default_factory=EvaluatorConfig)
+    replay: ReplaySettings = field(default_factory=ReplaySettings)
+    baselines: BaselineSettings = field(default_factory=BaselineSettings)
 
     def __post_init__(self) -> None:
         if self.sandbox not in SANDBOX_BACKENDS:
@@ -51,7 +79,8 @@ class EvolveConfig:
         gate["block"] = gate["block"] or 0
         tuning = {k: v for k, v in asdict(self.tuning).items() if k != "seed"}
         return {"search": asdict(self.search), "tuning": tuning, "certify": gate,
-                "sandbox": {"backend": self.sandbox}, "evaluation": asdict(self.evaluation)}
+                "sandbox": {"backend": self.sandbox}, "evaluation": asdict(self.evaluation),
+                "replay": asdict(self.replay), "baselines": asdict(self.baselines)}
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any], where: str = "config") -> "EvolveConfig":
@@ -82,6 +111,11 @@ class EvolveConfig:
                 gate_raw["block"] = None
             gate = GateConfig(**{"method": "blockwise_t", **gate_raw})
             evaluation = EvaluatorConfig(**section("evaluation", EvaluatorConfig))
+            try:
+                replay = ReplaySettings(**section("replay", ReplaySettings))
+            except ConfigError as exc:
+                raise ConfigError(f"{where}: {exc}") from None
+            baselines = BaselineSettings(**section("baselines", BaselineSettings))
         except (TypeError, ValueError) as exc:
             if isinstance(exc, ConfigError):
                 raise
@@ -89,13 +123,13 @@ class EvolveConfig:
         sb = raw.get("sandbox", {})
         if not isinstance(sb, dict) or set(sb) - {"backend"}:
             raise ConfigError(f"{where}: [sandbox] takes only 'backend'")
-        extra = set(raw) - {"search", "tuning", "certify", "sandbox", "evaluation"}
+        extra = set(raw) - {"search", "tuning", "certify", "sandbox", "evaluation", "replay", "baselines"}
         if extra:
             raise ConfigError(f"{where}: unknown section(s) {sorted(extra)}")
         backend = sb.get("backend", "auto")
         if backend not in SANDBOX_BACKENDS:
             raise ConfigError(f"{where}: field 'sandbox.backend' must be one of {SANDBOX_BACKENDS}, got {backend!r}")
-        return cls(search, tuning, gate, backend, evaluation)
+        return cls(search, tuning, gate, backend, evaluation, replay, baselines)
 
 
 def load_config(path: str | Path | None) -> EvolveConfig:
@@ -115,6 +149,7 @@ def load_config(path: str | Path | None) -> EvolveConfig:
 def with_overrides(cfg: EvolveConfig, **overrides: Any) -> EvolveConfig:
     """Apply CLI overrides given as section_field=value (None values are ignored)."""
     search, tuning, gate, sandbox = cfg.search, cfg.tuning, cfg.certify, cfg.sandbox
+    replay, baselines = cfg.replay, cfg.baselines
     for key, value in overrides.items():
         if value is None:
             continue
@@ -129,6 +164,10 @@ def with_overrides(cfg: EvolveConfig, **overrides: Any) -> EvolveConfig:
             gate = replace(gate, **{name: value})
         elif key == "sandbox":
             sandbox = value
+        elif sect == "replay":
+            replay = replace(replay, **{name: value})
+        elif sect == "baselines":
+            baselines = replace(baselines, **{name: value})
         else:
             raise ConfigError(f"unknown override {key!r}")
-    return EvolveConfig(search, tuning, gate, sandbox, cfg.evaluation)
+    return EvolveConfig(search, tuning, gate, sandbox, cfg.evaluation, replay, baselines)

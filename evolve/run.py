@@ -16,8 +16,10 @@ from evolve.config import EvolveConfig
 from evolve.controller import Controller
 from evolve.proposer import Proposer
 from evolve.report import ForwardSummary, forward_summary, render_report
+from evolve.report_html import write_run_report
 from evolve.rundir import RunDir, RunDirError
 from inventory.workspace import Workspace, load_workspace, manifest_digest
+from orpr.backend import make_backend
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +93,7 @@ def _run(ws: Workspace, rd: RunDir, config: EvolveConfig, proposer_factory: Prop
     proposer = proposer_factory(config, ws, rd)
     _check_proposer(rd, proposer)
     evaluator = TrustedEvaluator(ws, open_hosts(config.sandbox), config.tuning, validator=policy_validator(),
-                                 config=config.evaluation)
+                                 config=config.evaluation, backend=make_backend(config.replay.backend_config))
     try:
         pool, deployment = Controller(ws, rd, config, evaluator, proposer).run(progress=progress)
         dep = pool.members[deployment.deployed_id]
@@ -113,6 +115,7 @@ def _run(ws: Workspace, rd: RunDir, config: EvolveConfig, proposer_factory: Prop
     rd.write_text("certificates.jsonl", "".join(json.dumps(c.to_dict(), sort_keys=True) + "\n" for c in pool.certificates))
     report = render_report(ws.name, pool, deployment, fwd)
     rd.write_text("report.txt", report)
+    write_run_report(rd.root)
     return RunOutcome(rd.root, dep.id, report, fwd, time.perf_counter() - start)
 
 

@@ -58,7 +58,7 @@ def test_env_canary_reaches_nothing_the_agent_llm_or_run_dir_can_see(sandbox, tm
     finally:
         server.stop()
     assert rc == 0
-    assert len(server.requests) == len(COMMANDS) + 1, "the scripted agent did not run every step"
+    assert len(server.requests) >= len(COMMANDS) + 1, "the scripted agent did not run every step"
     out, err = capfd.readouterr()
     seen = {"requests to the LLM": json.dumps(server.requests), "stdout": out, "stderr": err, "log": caplog.text}
     for path in run_dir.rglob("*"):
@@ -72,6 +72,35 @@ def test_env_canary_reaches_nothing_the_agent_llm_or_run_dir_can_see(sandbox, tm
     assert "INVEVOLVE_CANARY_TOKEN" not in shown or "[REDACTED:INVEVOLVE_CANARY_TOKEN]" in shown
     rows = [json.loads(x) for x in (run_dir / "candidates.jsonl").read_text().splitlines()]
     leaky = [r for r in rows if r["origin"] != "baseline"]
-    assert len(leaky) == 1 and leaky[0]["status"] in ("failed", "invalid")
-    if leaky[0]["status"] == "failed" and sandbox == "none":   # the policy ran in this process: it saw the env
+    # The validator may refuse the policy at submission (it reaches `sys` through dataclasses);
+    # if it got through, it failed, and its error text was redacted.
+    assert len(leaky) <= 1 and all(r["status"] in ("failed", "invalid") for r in leaky)
+    if leaky and leaky[0]["status"] == "failed" and sandbox == "none":  # it ran in this process: it saw the env
         assert "[REDACTED:INVEVOLVE_CANARY_TOKEN]" in leaky[0]["error"]
+
+
+def test_evaluator_error_texts_are_redacted(monkeypatch):
+    """A policy that runs where the host's environment is visible (tuning with --sandbox none)
+    and puts it in its error: the trusted record keeps the error without the values."""
+    from evaluation.hosts import InProcessProvider
+    from evaluation.trusted import TrustedEvaluator
+    from inventory.tuning import TuningConfig
+    from inventory.workspace import load_workspace
+    from tests.conftest import build_workspace
+
+    monkeypatch.setenv("INVEVOLVE_CANARY_TOKEN", CANARY)
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    import tempfile
+    from pathlib import Path
+    with tempfile.TemporaryDirectory() as tmp:
+        ws = load_workspace(build_workspace(Path(tmp) / "ws", replay=40, forward=0))
+        ev = TrustedEvaluator(ws, InProcessProvider(), TuningConfig(n_trials=5))  # no validator: the boundary
+        leaky = ("import os\nPARAMS = {'r': (0.0, 5.0)}\ndef order(obs, params):\n"
+                 "    raise ValueError(os.environ['INVEVOLVE_CANARY_TOKEN'] + ' ' + os.environ['OPENAI_API_KEY'])\n")
+        try:
+            rec = ev.evaluate(leaky, "leaky", "leaky")
+        finally:
+            ev.close()
+    assert rec.status == "failed"
+    assert CANARY not in rec.error and KEY not in rec.error
+    assert "[REDACTED:INVEVOLVE_CANARY_TOKEN] [REDACTED:OPENAI_API_KEY]" in rec.error
