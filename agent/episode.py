@@ -21,6 +21,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from agent.hygiene import Scrub, clean_response, clean_step, identity
 from agent.llm.base import EndpointError, LLMClient, LLMRequestError, Usage
 from agent.prompts import BUDGET_WARNING, NO_TOOL_CALL
 from agent.tools import SUBMIT_FILE, TOOLS, Submission, StepRecord, ToolRunner
@@ -100,15 +101,18 @@ def run_episode(
     seed: int | None = None,
     episode_id: str | None = None,
     on_turn: "Callable[[EpisodeResult], None] | None" = None,
+    scrub: Scrub = identity,
 ) -> EpisodeResult:
     """Run one rollout in ``session``; see the module docstring for the contract.
 
     ``on_turn(result_so_far)`` runs after every model turn and its tool calls (checkpoints;
     it may raise to stop the episode, e.g. when the run is interrupted).
+    ``scrub`` (a :meth:`evaluation.redact.Redactor.scrub`) is applied to everything that
+    enters the conversation; replies are also bounded (:mod:`agent.hygiene`).
     """
     t0 = time.monotonic()
     res = EpisodeResult(episode_id or new_episode_id(), client.model,
-                        [{"role": "system", "content": system}, {"role": "user", "content": briefing}])
+                        [{"role": "system", "content": scrub(system)}, {"role": "user", "content": scrub(briefing)}])
     runner = ToolRunner(session, max_output=limits.max_output, command_timeout=limits.command_timeout)
     submitted = False
     turn = 0
@@ -125,13 +129,14 @@ def run_episode(
             resp = client.chat(res.messages, TOOLS, temperature=limits.temperature, max_tokens=limits.max_tokens,
                                seed=None if seed is None else seed + turn)
         except EndpointError as exc:
-            res.end_reason, res.error, res.endpoint_fatal = "endpoint_error", str(exc), exc.fatal
-            log.error("episode %s: model endpoint failed: %s", res.episode_id, exc)
+            res.end_reason, res.error, res.endpoint_fatal = "endpoint_error", scrub(str(exc)), exc.fatal
+            log.error("episode %s: model endpoint failed: %s", res.episode_id, res.error)
             break
         except LLMRequestError as exc:
-            res.end_reason, res.error = "request_error", str(exc)
-            log.warning("episode %s: model request rejected: %s", res.episode_id, exc)
+            res.end_reason, res.error = "request_error", scrub(str(exc))
+            log.warning("episode %s: model request rejected: %s", res.episode_id, res.error)
             break
+        resp = clean_response(resp, limits.max_tokens, scrub)
         turn += 1
         res.usage = res.usage + resp.usage
         res.turns.append(TurnRecord(turn, resp.usage.prompt_tokens, resp.usage.completion_tokens, resp.finish_reason,
@@ -156,10 +161,10 @@ def run_episode(
                 continue
             res.tool_calls_used += 1
             try:
-                step = runner.run(call, index=res.tool_calls_used, turn=turn)
+                step = clean_step(runner.run(call, index=res.tool_calls_used, turn=turn), scrub)
             except Exception as exc:  # noqa: BLE001 - a broken sandbox ends the episode, never the run
-                res.end_reason, res.error = "sandbox_error", f"{type(exc).__name__}: {exc}"
-                log.error("episode %s: sandbox failed on %s: %s", res.episode_id, call.name, exc)
+                res.end_reason, res.error = "sandbox_error", scrub(f"{type(exc).__name__}: {exc}")
+                log.error("episode %s: sandbox failed on %s: %s", res.episode_id, call.name, res.error)
                 res.messages.append(_tool_message(call.id, "ERROR: the sandbox failed; the episode ends."))
                 res.wall_s = time.monotonic() - t0
                 return res
@@ -177,7 +182,7 @@ def run_episode(
     if submitted:
         res.end_reason = "submitted"
     elif res.end_reason != "sandbox_error":
-        _collect_file_submission(res, session)
+        _collect_file_submission(res, session, scrub)
     res.wall_s = time.monotonic() - t0
     log.info("episode %s ended (%s) after %d tool calls, %d tokens, %.1fs; submission %s",
              res.episode_id, res.end_reason, res.tool_calls_used, res.usage.total_tokens, res.wall_s,
@@ -185,7 +190,7 @@ def run_episode(
     return res
 
 
-def _collect_file_submission(res: EpisodeResult, session: ShellSession) -> None:
+def _collect_file_submission(res: EpisodeResult, session: ShellSession, scrub: Scrub = identity) -> None:
     """Without an accepted submit: take ``final_submit.py`` if the agent wrote one (paper's convention)."""
     try:
         data = session.read_file(SUBMIT_FILE)
@@ -195,4 +200,4 @@ def _collect_file_submission(res: EpisodeResult, session: ShellSession) -> None:
     if data is None:
         return
     source, check = validate_submission(data)
-    res.submission, res.submission_kind = Submission(SUBMIT_FILE, source, check), "file"
+    res.submission, res.submission_kind = Submission(SUBMIT_FILE, scrub(source), check), "file"

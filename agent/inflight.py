@@ -17,7 +17,7 @@ import os
 import tempfile
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from agent.trajectory import TrajectoryWriter
 
@@ -31,13 +31,18 @@ class EpisodeInterrupted(Exception):
 
 
 class InflightEpisodes:
-    def __init__(self, run_dir: Path):
+    """``scrub`` (the proposer's redactor) is applied to every checkpoint before it is written."""
+
+    def __init__(self, run_dir: Path, scrub: Callable[[Any], Any] | None = None):
         self.dir = Path(run_dir) / "agent" / "inflight"
         self._lock = threading.Lock()
+        self._scrub = scrub
 
     def save(self, episode_id: str, record: dict[str, Any]) -> None:
         """Replace the checkpoint of ``episode_id`` with ``record`` (a trajectory record so far)."""
         self.dir.mkdir(parents=True, exist_ok=True)
+        if self._scrub is not None:
+            record = self._scrub(json.loads(json.dumps(record, default=str)))
         data = json.dumps(record, ensure_ascii=False, allow_nan=False, default=str)
         fd, tmp = tempfile.mkstemp(prefix=f".{episode_id}.", dir=self.dir)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:

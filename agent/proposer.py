@@ -35,6 +35,7 @@ from agent.llm.base import EndpointError, EndpointUnavailable, LLMClient
 from agent.prompts import briefing, extra_baselines, system_prompt, target_cost
 from agent.tools import TOOLS
 from agent.trajectory import FORMAT, TrajectoryOutcome, TrajectoryWriter, compress_prompt_ids, reward_of, source_sha256
+from evaluation.redact import Redactor, install_log_redaction
 from evolve.proposer import Outcome, Proposal, ProposalContext, Proposer
 from sandbox.shell import ShellSession
 
@@ -86,8 +87,11 @@ class AgentProposer(Proposer):
         self._client_lock = threading.Lock()
         self.ledger = UsageLedger(self.run_dir, price_prompt_per_mtok=config.price_prompt_per_mtok,
                                   price_completion_per_mtok=config.price_completion_per_mtok)
-        self.writer = TrajectoryWriter(self.run_dir / "agent" / "trajectories.jsonl")
-        self.inflight = InflightEpisodes(self.run_dir)
+        # Secrets of this process (the API key above all) never reach the model, a trajectory or a log.
+        self.redactor = Redactor(names=[config.api_key_env])
+        install_log_redaction(self.redactor)
+        self.writer = TrajectoryWriter(self.run_dir / "agent" / "trajectories.jsonl", scrub=self.redactor.scrub)
+        self.inflight = InflightEpisodes(self.run_dir, scrub=self.redactor.scrub)
         self.inflight.flush(self.writer)  # episodes of a killed earlier process on this run directory
         self._stop = threading.Event()
         self._pending: dict[str, _Pending] = {}
@@ -154,8 +158,10 @@ class AgentProposer(Proposer):
         return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
 
     def _episode(self, ctx: ProposalContext, client: LLMClient, k: int) -> tuple[EpisodeResult, dict[str, Any]]:
-        eid = new_episode_id()
         seed = self._episode_seed(ctx, k)
+        # With a seed, the episode id is a function of it: a resumed run names its proposals
+        # exactly as the interrupted run would have.
+        eid = new_episode_id() if seed is None else hashlib.sha256(f"episode:{seed}".encode()).hexdigest()[:12]
         started = datetime.now(timezone.utc).isoformat(timespec="seconds")
         meta = {"episode_index": k, "seed": seed, "started_at": started}
         extras = extra_baselines(ctx)
@@ -165,14 +171,16 @@ class AgentProposer(Proposer):
             session = self.shell_factory(ctx.workspace.root)
         except Exception as exc:  # noqa: BLE001 - no sandbox: this episode cannot run
             log.error("round %d episode %s: cannot open a sandbox shell: %s", ctx.round, eid, exc)
-            res = EpisodeResult(eid, client.model, [{"role": "system", "content": system}, {"role": "user", "content": brief}],
-                                end_reason="sandbox_error", error=f"cannot open a sandbox shell: {exc}")
+            res = EpisodeResult(eid, client.model, self.redactor.scrub([{"role": "system", "content": system},
+                                                                       {"role": "user", "content": brief}]),
+                                end_reason="sandbox_error", error=self.redactor.text(f"cannot open a sandbox shell: {exc}"))
             return res, meta
         with session:
             for x in extras:
                 session.write_file(x.rel_path, x.entry.source.encode("utf-8"))
             res = run_episode(client, session, system=system, briefing=brief, limits=self.limits, seed=seed,
-                              episode_id=eid, on_turn=lambda r: self._on_turn(ctx, r, meta))
+                              episode_id=eid, on_turn=lambda r: self._on_turn(ctx, r, meta),
+                              scrub=self.redactor.scrub)
         return res, meta
 
     def _on_turn(self, ctx: ProposalContext, res: EpisodeResult, meta: dict[str, Any]) -> None:
@@ -277,8 +285,9 @@ class AgentProposer(Proposer):
         eid = proposal.meta.get("episode_id", "")
         with self._pending_lock:
             pending = self._pending.pop(eid, None)
-        if pending is None:
-            log.warning("observe: no pending agent episode for proposal %s (episode %r)", proposal.name, eid)
+        if pending is None:  # e.g. a proposal re-used by a resumed run: its episode ran in the killed process
+            log.info("observe: no pending agent episode for proposal %s (episode %r); no trajectory line",
+                     proposal.name, eid)
             return
         out = TrajectoryOutcome(outcome.candidate_id, outcome.status, outcome.valid, outcome.replay_cost,
                                 outcome.best_baseline_cost, outcome.beats_best_baseline, outcome.message)

@@ -18,7 +18,7 @@ import json
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 FORMAT = "invevolve.trajectory/1"
 
@@ -89,16 +89,23 @@ def reward_of(outcome: TrajectoryOutcome | None) -> int | None:
 
 
 class TrajectoryWriter:
-    """Appends records to a JSONL file; thread-safe; each line is flushed and fsynced."""
+    """Appends records to a JSONL file; thread-safe; each line is flushed.
 
-    def __init__(self, path: Path):
+    ``scrub`` (a :meth:`evaluation.redact.Redactor.scrub`) is applied to the whole record
+    before it is written, so no host secret reaches the file whatever a field holds.
+    """
+
+    def __init__(self, path: Path, scrub: Callable[[Any], Any] | None = None):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
+        self._scrub = scrub
 
     def write(self, record: dict[str, Any]) -> None:
         if record.get("format") != FORMAT:
             raise ValueError(f"refusing to write a record without format {FORMAT!r}")
+        if self._scrub is not None:
+            record = self._scrub(json.loads(json.dumps(record, default=_default)))
         line = json.dumps(record, ensure_ascii=False, allow_nan=False, default=_default)
         with self._lock, self.path.open("a", encoding="utf-8") as fh:
             fh.write(line + "\n")

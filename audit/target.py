@@ -14,9 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from audit.records import RunDirError, RunView
-from evolve.rundir import file_digest
 from inventory.library import BASELINES, policy_source
-from inventory.workspace import MANIFEST_FILE, Workspace, load_workspace
+from inventory.workspace import Workspace, load_workspace, manifest_digest
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +76,7 @@ def from_run(run_dir: Path, candidate: str | None, out: Path | None) -> AuditTar
     ws = load_workspace(view.workspace)
     notes = []
     digest = view.manifest_digest
-    if digest is not None and file_digest(ws.root / MANIFEST_FILE) != digest:
+    if digest is not None and manifest_digest(ws.root) != digest:
         notes.append(f"{ws.root}: the workspace changed since the run (manifest digest differs); replays may not "
                      "reproduce the run's records")
     dep = view.deployment()

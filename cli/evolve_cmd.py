@@ -112,9 +112,9 @@ def _agent_config(args: argparse.Namespace, model: str, config: EvolveConfig):
 
 def plan(args: argparse.Namespace, argv: list[str]) -> Plan:
     """Validate the whole command line; raises ConfigError/WorkspaceError/FileExistsError (exit 2)."""
-    from evolve.rundir import RunDir, file_digest
+    from evolve.rundir import RunDir
     from evolve.run import default_run_dir
-    from inventory.workspace import MANIFEST_FILE, WorkspaceError, load_workspace
+    from inventory.workspace import MANIFEST_FILE, WorkspaceError, load_workspace, manifest_digest
 
     overrides, labels = _config_overrides(args)
     if args.resume is not None:
@@ -138,7 +138,7 @@ def plan(args: argparse.Namespace, argv: list[str]) -> Plan:
             agent_request = _agent_config(args, model, recorded)
         settings = resume_settings(rd.root, requested, labels, agent_request, agent_labels)
         ws = load_workspace(meta["workspace"])
-        if file_digest(ws.root / MANIFEST_FILE) != meta.get("workspace_manifest_sha256"):
+        if manifest_digest(ws.root) != meta.get("workspace_manifest_sha256"):
             raise WorkspaceError(ws.root / MANIFEST_FILE, None, f"the workspace changed since {rd.root} started; "
                                  "a run can only be resumed on the workspace it started with")
         return Plan(None, rd.root, True, settings.config, settings.proposer,

@@ -20,7 +20,6 @@ plain subprocess, :class:`~evaluation.plain_process.PlainProcessHost`).
 from __future__ import annotations
 
 import logging
-import sys
 from abc import ABC, abstractmethod
 from typing import Any
 
@@ -29,26 +28,15 @@ from inventory.replay import ReplayProblem
 
 log = logging.getLogger(__name__)
 
-# Message prefixes of sandbox.host for failures of the sandbox itself, not of the policy;
-# used until the sandbox package raises SandboxFailure for them.
-_INFRA_MARKERS = ("sandbox worker failed", "sandbox worker was recycled", "its sandbox worker was recycled",
-                  "sandbox worker (", "sandbox worker is not running", "replay process died")
-
-
 def is_infrastructure_failure(exc: BaseException) -> bool:
-    """Did the host fail (worker recycled, killed, did not start) rather than the policy?
+    """Did the host fail (worker recycled or killed, did not start) rather than the policy?
 
-    The evaluator retries a candidate once on a fresh worker for these. Keyed on the sandbox
-    package's ``SandboxFailure`` where it exists, else on the messages it raises today.
+    The evaluator retries a candidate once on a fresh worker for these: the sandbox's
+    :class:`~sandbox.errors.SandboxFailure`, and OSError (a process could not be started).
     """
-    for module in ("sandbox", "sandbox.host", "sandbox.errors"):
-        cls = getattr(sys.modules.get(module), "SandboxFailure", None)
-        if isinstance(cls, type) and isinstance(exc, cls):
-            return True
-    if isinstance(exc, OSError):
-        return True
-    text = str(exc)
-    return any(marker in text for marker in _INFRA_MARKERS)
+    from sandbox.errors import SandboxFailure
+
+    return isinstance(exc, (SandboxFailure, OSError))
 
 
 class HostProvider(ABC):
@@ -94,17 +82,28 @@ class SandboxProvider(HostProvider):
 
 
 class InProcessProvider(HostProvider):
-    """``--sandbox none``: tune in this process, replay in a fresh plain subprocess (no isolation)."""
+    """``--sandbox none``: tune in this process, replay in a fresh plain process (no isolation),
+    forked per candidate from a clean zygote interpreter that never holds data."""
 
     name = "none"
+
+    def __init__(self) -> None:
+        self._zygote = None
 
     def tuning_host(self, problem: ReplayProblem) -> PolicyHost:
         return InProcessHost(problem)
 
     def replay_host(self, problem: ReplayProblem) -> PolicyHost:
-        from evaluation.plain_process import PlainProcessHost
+        from evaluation.plain_process import PlainProcessHost, Zygote
         _require_data_free(problem)
-        return PlainProcessHost(problem)
+        if self._zygote is None:
+            self._zygote = Zygote()
+        return PlainProcessHost(problem, self._zygote)
+
+    def close(self) -> None:
+        if self._zygote is not None:
+            self._zygote.close()
+            self._zygote = None
 
 
 def provider_for(host: PolicyHost) -> HostProvider:

@@ -1,12 +1,19 @@
 """The fresh replay process behind :class:`evaluation.plain_process.PlainProcessHost`.
 
-Reads frames of :mod:`sandbox.protocol` on stdin: one ``open`` (data-free problem, source,
+``--zygote FD``: import the replay code, then for each descriptor received on the control
+socket ``FD`` fork a child (own session) that serves one candidate on it and reply with the
+child's pid. The zygote itself never reads a problem or runs policy code.
+
+A child reads frames of :mod:`sandbox.protocol`: one ``open`` (data-free problem, source,
 calling convention), then ``decide`` requests, each carrying the day's Observation as a
-delta. Replies on the original stdout; the policy's own prints go to /dev/null.
+delta. The policy's own prints go to /dev/null.
 """
 from __future__ import annotations
 
 import os
+import signal
+import socket
+import struct
 import sys
 from typing import Any
 
@@ -47,9 +54,39 @@ def _serve(in_fd: int, out_fd: int) -> None:
         protocol.write_frame_fd(out_fd, reply)
 
 
+def _zygote(ctrl_fd: int) -> None:
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel
+    ctrl = socket.socket(fileno=ctrl_fd)
+    ctrl.sendall(b"R")
+    while True:
+        try:
+            msg, fds, _flags, _addr = socket.recv_fds(ctrl, 1, 1)
+        except OSError:
+            return
+        if not msg or not fds:
+            return
+        pid = os.fork()
+        if pid == 0:
+            try:
+                ctrl.close()
+                os.setsid()
+                signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                _serve(fds[0], fds[0])
+            except BaseException:  # noqa: BLE001 - a child always ends with _exit
+                pass
+            os._exit(0)
+        os.close(fds[0])
+        ctrl.sendall(struct.pack(">q", pid))
+
+
 def main() -> None:
-    in_fd, out_fd = os.dup(0), os.dup(1)
     devnull = os.open(os.devnull, os.O_RDWR)
+    if len(sys.argv) == 3 and sys.argv[1] == "--zygote":
+        for fd in (0, 1):
+            os.dup2(devnull, fd)
+        _zygote(int(sys.argv[2]))
+        return
+    in_fd, out_fd = os.dup(0), os.dup(1)
     os.dup2(devnull, 0)
     os.dup2(devnull, 1)
     try:

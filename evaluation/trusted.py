@@ -37,6 +37,7 @@ from evaluation.factory import Validator
 from evaluation.host import PolicyHost, data_free_problem
 from evaluation.hosts import HostProvider, is_infrastructure_failure, provider_for
 from evaluation.records import EvalRecord, EvalStatus, ForwardResult, TuneOutcome
+from evaluation.redact import Redactor
 from inventory.policy import PolicyError, source_hash
 from inventory.replay import ReplayProblem
 from inventory.sequence import DemandSequence
@@ -111,6 +112,7 @@ class TrustedEvaluator:
         self._tuning_hosts: OrderedDict[Window, PolicyHost] = OrderedDict()
         self._data_free = data_free_problem(workspace.replay_problem())
         self._modes: dict[str, bool | None] = {}
+        self._redact = Redactor()  # error texts come from policy code: no host secret in a record
 
     # ------------------------------------------------------------ building blocks
 
@@ -185,7 +187,7 @@ class TrustedEvaluator:
         if self.validator is not None:
             ok, reasons = self.validator(source)
             if not ok:
-                rec.status, rec.error = EvalStatus.INVALID, "; ".join(reasons)
+                rec.status, rec.error = EvalStatus.INVALID, self._clean("; ".join(reasons))
                 rec.seconds = time.perf_counter() - start
                 return rec
         for attempt in (1, 2):
@@ -201,9 +203,10 @@ class TrustedEvaluator:
                                     vectorised=rec.vectorised, budget=budget)
             except (PolicyError, RuntimeError, OSError) as exc:
                 if attempt == 1 and not isinstance(exc, BudgetExceeded) and is_infrastructure_failure(exc):
-                    log.warning("candidate %s: the host failed (%s); retrying once on a fresh worker", candidate_id, exc)
+                    log.warning("candidate %s: the host failed (%s); retrying once on a fresh worker", candidate_id,
+                                self._clean(str(exc)))
                     continue
-                rec.status, rec.error = EvalStatus.FAILED, str(exc)
+                rec.status, rec.error = EvalStatus.FAILED, self._clean(str(exc))
                 rec.replay_costs, rec.replay_cost = [], None
                 break
             rec.status, rec.error = EvalStatus.OK, None
@@ -229,13 +232,18 @@ class TrustedEvaluator:
                 costs = self.replay(source, name, params, full, candidate_id=candidate_id, vectorised=vectorised)
                 return ForwardResult(costs[:n], costs[n:])
             except (PolicyError, OSError) as exc:
-                error = str(exc)
+                error = self._clean(str(exc))
                 if attempt == 1 and not isinstance(exc, BudgetExceeded) and is_infrastructure_failure(exc):
-                    log.warning("forward replay of %s: the host failed (%s); retrying once", candidate_id, exc)
+                    log.warning("forward replay of %s: the host failed (%s); retrying once", candidate_id, error)
                     continue
                 break
         log.error("forward replay of %s failed: %s", candidate_id, error)
         return ForwardResult(np.empty(0), np.empty(0), error=error)
+
+    def _clean(self, text: str) -> str:
+        """An error text from policy code as a record may keep it: redacted, at most 2000 characters."""
+        text = self._redact.text(text)
+        return text if len(text) <= 2000 else text[:1900] + f" [... {len(text) - 1900} characters cut]"
 
     def close(self) -> None:
         for host in self._tuning_hosts.values():

@@ -176,6 +176,9 @@ class Controller:
         pool = self._initial_pool()
         best_baseline = min(m.record.replay_cost for m in pool.members.values())
         completed = self.rd.completed_rounds()
+        # Rounds whose champion line is on disk; a kill between a round's rounds.jsonl line and
+        # its champion line leaves a completed round without one, written on resume.
+        history = {int(h.get("round", -1)) for h in self.rd.read("champion_history.jsonl")}
         sc = self.cfg.search
         bar = tqdm(total=sc.rounds, desc="rounds", unit="round", disable=not progress, leave=False)
         for r in range(1, sc.rounds + 1):
@@ -194,7 +197,7 @@ class Controller:
                 valid = [pool.members[c] for c in ids if c in pool.members]
                 if valid:
                     self.refined.add(min(valid, key=lambda m: m.record.replay_cost).id)
-            if r not in completed:
+            if r not in history:
                 self.rd.append("champion_history.jsonl", {"round": r, "champion": pool.champion_id})
             bar.update(1)
             bar.set_postfix(champion=pool.champion_id)

@@ -10,15 +10,16 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from evaluation.factory import open_hosts, policy_validator
+from evaluation.redact import Redactor, install_log_redaction
 from evaluation.trusted import TrustedEvaluator
 from evolve.config import EvolveConfig
 from evolve.controller import Controller
 from evolve.proposer import Proposer
 from evolve.report import ForwardSummary, forward_summary, render_report
 from evolve.report_html import write_run_report
-from evolve.rundir import RunDir, RunDirError, file_digest
+from evolve.rundir import RunDir, RunDirError
 from evolve.runinfo import deployable_source, record_resume, report_notice
-from inventory.workspace import MANIFEST_FILE, Workspace, load_workspace
+from inventory.workspace import Workspace, load_workspace, manifest_digest
 from orpr.backend import make_backend
 
 log = logging.getLogger(__name__)
@@ -62,6 +63,7 @@ def execute(
     recorded before stays valid for ``--resume``.
     """
     start = time.perf_counter()
+    install_log_redaction(Redactor())  # no host secret in a log line, whatever a policy or endpoint says
     if resume is not None:
         rd = RunDir(resume)
         meta_on_disk = rd.meta()
@@ -69,7 +71,7 @@ def execute(
         if config is None:
             config = EvolveConfig.from_dict(rd.config_dict(), str(rd.root / "config.toml"))
         ws = load_workspace(meta_on_disk["workspace"])
-        if file_digest(ws.root / MANIFEST_FILE) != meta_on_disk["workspace_manifest_sha256"]:
+        if manifest_digest(ws.root) != meta_on_disk["workspace_manifest_sha256"]:
             raise RunDirError(f"{ws.root}: workspace changed since the run started; cannot resume {rd.root}")
         record_resume(rd.root, config, resume_changes or {}, (meta or {}).get("command_line", []))
         log.info("resuming %s: %d candidates already evaluated", rd.root, len(rd.evaluated()))
@@ -80,7 +82,7 @@ def execute(
         rd = RunDir(run_dir or default_run_dir(ws))
         rd.lock()
         rd.create({**(meta or {}), "workspace": str(ws.root.resolve()),
-                   "workspace_manifest_sha256": file_digest(ws.root / MANIFEST_FILE),
+                   "workspace_manifest_sha256": manifest_digest(ws.root),
                    "started": datetime.now(timezone.utc).isoformat()}, config.to_dict())
     try:
         return _run(ws, rd, config, proposer_factory, progress, start)
@@ -98,6 +100,7 @@ def _run(ws: Workspace, rd: RunDir, config: EvolveConfig, proposer_factory: Prop
          start: float) -> RunOutcome:
     log.info("run directory: %s", rd.root)
     proposer = proposer_factory(config, ws, rd)
+    _check_proposer(rd, proposer)
     evaluator = TrustedEvaluator(ws, open_hosts(config.sandbox), config.tuning, validator=policy_validator(),
                                  config=config.evaluation, backend=make_backend(config.replay.backend_config))
     try:
@@ -125,3 +128,19 @@ def _run(ws: Workspace, rd: RunDir, config: EvolveConfig, proposer_factory: Prop
     rd.write_text("report.txt", report)
     write_run_report(rd.root)
     return RunOutcome(rd.root, dep.id, report, fwd, time.perf_counter() - start)
+
+
+def _check_proposer(rd: RunDir, proposer: Proposer) -> None:
+    """Record which proposer a run uses; a resume with another one is refused (its rounds
+    would not be the interrupted run's)."""
+    model = getattr(getattr(proposer, "config", None), "model", None)
+    mine = {"name": proposer.name, "model": model if isinstance(model, str) else None}
+    recorded = rd.read_json("proposer.json")
+    if recorded is None:
+        rd.write_text("proposer.json", json.dumps(mine, sort_keys=True) + "\n")
+    elif recorded != mine:
+        proposer.close()
+        raise RunDirError(f"{rd.root} was started with proposer {recorded['name']}"
+                          f"{' (' + recorded['model'] + ')' if recorded.get('model') else ''}; resume it with the same "
+                          f"--llm/--base-url/--agent-config options (got {mine['name']}"
+                          f"{' (' + str(mine['model']) + ')' if mine['model'] else ''})")

@@ -4,6 +4,7 @@ Layout::
 
     run.json                workspace path and manifest digest, config, versions
     config.toml             the effective configuration
+    proposer.json           which proposer (and model) the run uses; a resume must use the same
     candidates/<id>.py      every candidate's source
     candidates.jsonl        one trusted EvalRecord per evaluated candidate
     proposals.jsonl         per round: the proposals (ids, names, meta), written before any is
@@ -115,8 +116,14 @@ class RunDir:
         return optuna.storages.RDBStorage(f"sqlite:///{path}", engine_kwargs={"creator": connect})
 
     def create(self, meta: dict[str, Any], config: dict[str, Any]) -> None:
-        if self.root.exists() and any(p.name != LOCK_FILE for p in self.root.iterdir()):
-            raise FileExistsError(f"{self.root} already holds a run; use `evolve --resume {self.root}`")
+        """Start a new run here. Refuses a directory holding anything but the leftovers of a
+        ``create`` that was killed before it wrote ``run.json`` (which it then redoes)."""
+        leftovers = {LOCK_FILE, "config.toml", "config.toml.tmp", "run.json.tmp", "candidates"}
+        if self.root.exists():
+            extra = [p for p in self.root.iterdir() if p.name not in leftovers
+                     or (p.name == "candidates" and (not p.is_dir() or any(p.iterdir())))]
+            if extra or (self.root / "run.json").exists():
+                raise FileExistsError(f"{self.root} already holds a run; use `evolve --resume {self.root}`")
         with _writing(self.root / "candidates", self.root):
             (self.root / "candidates").mkdir(parents=True, exist_ok=True)
         self._atomic_write("config.toml", "# effective configuration of this run\n" + tomli_w.dumps(config))
@@ -127,6 +134,11 @@ class RunDir:
         if not path.exists():
             raise FileNotFoundError(f"{path}: not a run directory (run.json missing)")
         return json.loads(path.read_text(encoding="utf-8"))
+
+    def read_json(self, rel: str) -> Any:
+        """A small JSON file of the run directory, or None if it does not exist."""
+        path = self.root / rel
+        return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
 
     def config_dict(self) -> dict[str, Any]:
         import tomllib

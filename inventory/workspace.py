@@ -9,11 +9,17 @@ Layout::
     baseline_policies/*.py          the five baselines, with tuned.json (pre-tuned params)
     hidden/forward_window.json      test window: read by the trusted evaluator only
     hidden/...                      audit data (never copied into a sandbox)
-    manifest.json                   sha256 of every file, written last
+    hidden/manifest.json            sha256 of every hidden file (the trusted manifest)
+    manifest.json                   sha256 of every agent-visible file, written last
 
-Everything except ``hidden/`` is agent-visible (:func:`agent_visible_files`). Loading
-validates every field and the manifest, so a malformed, corrupted or partially written
-workspace fails with the file and field named.
+Everything except ``hidden/`` is agent-visible (:func:`agent_visible_files`). The agent-visible
+``manifest.json`` holds no digest of a hidden file (a digest of the test window is a test
+oracle: with a small support it can be brute-forced); those sit in ``hidden/manifest.json``,
+checked on load as well. A workspace holds regular files and folders only: a symlink (say
+``data/x.json -> ../hidden/forward_window.json`` added after sealing) or a special file is
+refused by validation and by :func:`agent_visible_files`, so it is never copied into a shell.
+Loading validates every field and both manifests, so a malformed, corrupted or partially
+written workspace fails with the file and field named.
 """
 from __future__ import annotations
 
@@ -21,7 +27,9 @@ import hashlib
 import json
 import logging
 import math
+import os
 import shutil
+import stat
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
@@ -51,6 +59,7 @@ TUNED_FILE = "baseline_policies/tuned.json"
 HIDDEN_DIR = "hidden"
 FORWARD_FILE = "hidden/forward_window.json"
 MANIFEST_FILE = "manifest.json"
+HIDDEN_MANIFEST_FILE = "hidden/manifest.json"
 
 
 class WorkspaceError(ValueError):
@@ -126,13 +135,63 @@ class Workspace:
         return seq
 
 
-def agent_visible_files(root: Path) -> list[Path]:
-    """Relative paths an agent may see: everything except ``hidden/``."""
+def _regular_files(root: Path) -> list[Path]:
+    """Relative paths of every file under ``root`` (``__pycache__`` skipped), symlinks not followed.
+
+    Raises :class:`WorkspaceError` for a symlink or anything that is not a regular file or a
+    folder (fifo, socket, device): a workspace holds neither.
+    """
     root = Path(root)
-    return sorted(
-        p.relative_to(root) for p in root.rglob("*")
-        if p.is_file() and p.relative_to(root).parts[0] != HIDDEN_DIR and "__pycache__" not in p.parts
-    )
+    out = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        here = Path(dirpath)
+        dirnames[:] = sorted(d for d in dirnames if d != "__pycache__" or (here / d).is_symlink())
+        for name in sorted(dirnames) + sorted(filenames):
+            path = here / name
+            mode = path.lstat().st_mode
+            if stat.S_ISLNK(mode):
+                raise WorkspaceError(path, None, "is a symbolic link; a workspace holds regular files only "
+                                                 "(remove it, then `invevolve workspace seal`)")
+            if name in filenames and not stat.S_ISREG(mode):
+                raise WorkspaceError(path, None, "is not a regular file (fifo, socket or device); remove it")
+        out.extend((here / f).relative_to(root) for f in sorted(filenames))
+    return sorted(out)
+
+
+def _lists_hidden(manifest: Path) -> bool:
+    """Does an (older) agent-visible manifest still carry digests of hidden files?"""
+    try:
+        files = json.loads(manifest.read_text(encoding="utf-8")).get("files", {})
+    except (OSError, ValueError, AttributeError):
+        return False
+    return isinstance(files, dict) and any(str(k).split("/", 1)[0] == HIDDEN_DIR for k in files)
+
+
+def agent_visible_files(root: Path) -> list[Path]:
+    """Relative paths an agent may see: every regular file outside ``hidden/``.
+
+    Raises :class:`WorkspaceError` if the workspace holds a symlink or a special file. A
+    ``manifest.json`` written before hidden digests moved to ``hidden/manifest.json`` is
+    left out (it would show them).
+    """
+    root = Path(root)
+    files = [p for p in _regular_files(root) if p.parts[0] != HIDDEN_DIR]
+    if Path(MANIFEST_FILE) in files and _lists_hidden(root / MANIFEST_FILE):
+        files.remove(Path(MANIFEST_FILE))
+    return files
+
+
+def manifest_digest(root: Path) -> str:
+    """One digest of both manifests (what a run records to detect a changed workspace).
+
+    Equals the plain digest of ``manifest.json`` for a workspace without a hidden manifest.
+    """
+    root = Path(root)
+    visible = _sha256(root / MANIFEST_FILE)
+    hidden = root / HIDDEN_MANIFEST_FILE
+    if not hidden.exists():
+        return visible
+    return hashlib.sha256(f"{visible}:{_sha256(hidden)}".encode("ascii")).hexdigest()
 
 
 # ---------------------------------------------------------------- reading
@@ -328,14 +387,32 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def verify_manifest(root: Path) -> None:
-    path = root / MANIFEST_FILE
-    if not path.exists():
-        raise WorkspaceError(path, None, "missing: the workspace was not completely written (or was edited; run `invevolve workspace seal`)")
+def _read_manifest(path: Path) -> dict[str, str]:
     try:
         files = json.loads(path.read_text(encoding="utf-8"))["files"]
     except (json.JSONDecodeError, KeyError, TypeError) as exc:
         raise WorkspaceError(path, "files", f"unreadable manifest ({exc})") from exc
+    if not isinstance(files, dict):
+        raise WorkspaceError(path, "files", "must map relative paths to sha256 digests")
+    return files
+
+
+def verify_manifest(root: Path) -> None:
+    """Check both manifests against the files, and that the workspace holds regular files only."""
+    root = Path(root)
+    path = root / MANIFEST_FILE
+    if not path.exists():
+        raise WorkspaceError(path, None, "missing: the workspace was not completely written (or was edited; run `invevolve workspace seal`)")
+    _regular_files(root)
+    files = _read_manifest(path)
+    hidden = root / HIDDEN_MANIFEST_FILE
+    if hidden.exists():
+        for rel in _read_manifest(hidden):
+            if rel.split("/", 1)[0] != HIDDEN_DIR:
+                raise WorkspaceError(hidden, "files", f"lists {rel!r}, which is not under {HIDDEN_DIR}/")
+        files = {**files, **_read_manifest(hidden)}
+    elif _lists_hidden(path):
+        log.debug("%s still lists hidden files (sealed before hidden/manifest.json); agents are not shown it", path)
     for rel, digest in files.items():
         target = root / rel
         if not target.exists():
@@ -345,19 +422,24 @@ def verify_manifest(root: Path) -> None:
 
 
 def seal(root: Path) -> None:
-    """Validate the workspace, then write manifest.json over every file currently in it.
+    """Validate the workspace, then write ``hidden/manifest.json`` over the hidden files and
+    ``manifest.json`` over the rest.
 
-    Validation comes first, so a failed seal leaves the old manifest in place and never
-    blesses a bad file (:class:`WorkspaceError` names it).
+    Validation comes first, so a failed seal leaves the old manifests in place and never
+    blesses a bad file (:class:`WorkspaceError` names it). Refuses a workspace holding a
+    symlink or a special file.
     """
     root = Path(root)
     _validate_unsealed(root)
-    files = {
-        str(p.relative_to(root)): _sha256(p)
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and p.name != MANIFEST_FILE and "__pycache__" not in p.parts
-    }
-    (root / MANIFEST_FILE).write_text(json.dumps({"files": files}, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    everything = [p for p in _regular_files(root) if str(p) not in (MANIFEST_FILE, HIDDEN_MANIFEST_FILE)]
+    hidden = {str(p): _sha256(root / p) for p in everything if p.parts[0] == HIDDEN_DIR}
+    visible = {str(p): _sha256(root / p) for p in everything if p.parts[0] != HIDDEN_DIR}
+    if hidden:
+        (root / HIDDEN_MANIFEST_FILE).write_text(json.dumps({"files": hidden}, indent=1, sort_keys=True) + "\n",
+                                                 encoding="utf-8")
+    elif (root / HIDDEN_MANIFEST_FILE).exists():
+        (root / HIDDEN_MANIFEST_FILE).unlink()
+    (root / MANIFEST_FILE).write_text(json.dumps({"files": visible}, indent=1, sort_keys=True) + "\n", encoding="utf-8")
 
 
 def _validate_unsealed(root: Path) -> None:

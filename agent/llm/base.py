@@ -161,8 +161,16 @@ class LLMClient(ABC):
         """Release connections, models, engines."""
 
 
-def decode_arguments(raw: str | None) -> tuple[dict[str, Any] | None, str | None]:
-    """Decode a tool call's JSON argument string: (arguments, error)."""
+def decode_arguments(raw: Any) -> tuple[dict[str, Any] | None, str | None]:
+    """Decode a tool call's JSON argument string: (arguments, error).
+
+    Some servers send the arguments as an object instead of a JSON string; that is taken as
+    is. Anything else that is not a string is an error shown to the model.
+    """
+    if isinstance(raw, dict):
+        return raw, None
+    if raw is not None and not isinstance(raw, str):
+        return None, f"arguments must be a JSON object encoded as a string, got {type(raw).__name__}"
     if raw is None or raw.strip() == "":
         return {}, None
     try:

@@ -131,8 +131,8 @@ class OpenAIClient(LLMClient):
             if status in _FATAL_STATUS:
                 return False, EndpointError(msg, fatal=True, status=status)
             return False, LLMRequestError(msg)
-        if isinstance(exc, o.APIResponseValidationError):
-            return True, EndpointError(f"{where}: malformed response ({exc})")
+        if isinstance(exc, (o.APIResponseValidationError, ValueError)):  # ValueError: a body that is not JSON
+            return True, EndpointError(f"{where}: malformed response ({str(exc)[:200]})")
         if isinstance(exc, o.OpenAIError):
             return False, EndpointError(f"{where}: {exc}")
         raise exc
@@ -166,28 +166,46 @@ class OpenAIClient(LLMClient):
                 time.sleep(delay)
 
     def _parse(self, raw: Any, latency: float, attempts: int) -> ChatResponse:
-        if not getattr(raw, "choices", None):
-            raise EndpointError(f"{self.base_url or 'the OpenAI API'}: malformed response (no choices)")
-        choice = raw.choices[0]
-        msg = choice.message
+        """Read one completion defensively: the server is not trusted to follow the schema.
+
+        A reply without a usable message (no choices, ``"message": null``, wrong types) is a
+        malformed response, retried like a transient failure. Odd tool calls (arguments that
+        are not a string, a missing name or id) become calls with an error the model is shown.
+        """
+        where = self.base_url or "the OpenAI API"
+        choices = getattr(raw, "choices", None)
+        if not isinstance(choices, list) or not choices:
+            raise EndpointError(f"{where}: malformed response (no choices)")
+        choice = choices[0]
+        msg = _field(choice, "message")
+        if msg is None or isinstance(msg, (str, int, float, list)):
+            raise EndpointError(f"{where}: malformed response (a choice without a message object)")
+        tool_calls = _field(msg, "tool_calls") or ()
+        if not isinstance(tool_calls, (list, tuple)):
+            raise EndpointError(f"{where}: malformed response (tool_calls is not a list)")
         calls = []
-        for i, tc in enumerate(msg.tool_calls or ()):
-            fn = getattr(tc, "function", None)
-            name = getattr(fn, "name", None) or ""
-            raw_args = getattr(fn, "arguments", None) or ""
+        for i, tc in enumerate(tool_calls):
+            fn = _field(tc, "function")
+            name = _field(fn, "name")
+            raw_args = _field(fn, "arguments")
             args, err = decode_arguments(raw_args)
-            calls.append(ToolCall(id=tc.id or f"call_{i}", name=name, arguments=args, raw=raw_args, error=err))
-        usage = Usage(getattr(raw.usage, "prompt_tokens", 0) or 0, getattr(raw.usage, "completion_tokens", 0) or 0) \
-            if raw.usage is not None else Usage()
+            text_args = raw_args if isinstance(raw_args, str) else ("" if raw_args is None else _dumps(raw_args))
+            call_id = _field(tc, "id")
+            calls.append(ToolCall(id=call_id if isinstance(call_id, str) and call_id else f"call_{i}",
+                                  name=name if isinstance(name, str) else "", arguments=args, raw=text_args, error=err))
+        usage_raw = getattr(raw, "usage", None)
+        usage = Usage(_count(_field(usage_raw, "prompt_tokens")), _count(_field(usage_raw, "completion_tokens")))
         extra_top = getattr(raw, "model_extra", None) or {}
         extra_choice = getattr(choice, "model_extra", None) or {}
-        prompt_ids = extra_top.get("prompt_token_ids")
-        completion_ids = extra_choice.get("token_ids")
+        prompt_ids = extra_top.get("prompt_token_ids") if isinstance(extra_top, dict) else None
+        completion_ids = extra_choice.get("token_ids") if isinstance(extra_choice, dict) else None
+        finish = _field(choice, "finish_reason")
+        model = getattr(raw, "model", None)
         return ChatResponse(
-            text=msg.content or "", tool_calls=tuple(calls), usage=usage, finish_reason=choice.finish_reason,
-            model=raw.model or self.model, latency_s=latency, attempts=attempts,
-            prompt_token_ids=list(prompt_ids) if isinstance(prompt_ids, list) else None,
-            completion_token_ids=list(completion_ids) if isinstance(completion_ids, list) else None,
+            text=_content_text(_field(msg, "content")), tool_calls=tuple(calls), usage=usage,
+            finish_reason=finish if isinstance(finish, str) else None,
+            model=model if isinstance(model, str) and model else self.model, latency_s=latency, attempts=attempts,
+            prompt_token_ids=_ids(prompt_ids), completion_token_ids=_ids(completion_ids),
         )
 
     def close(self) -> None:
@@ -201,3 +219,42 @@ def _short(exc: Any) -> str:
         if isinstance(err, dict) and "message" in err:
             return str(err["message"])[:300]
     return str(exc)[:300]
+
+
+def _field(obj: Any, name: str) -> Any:
+    """``obj.name`` or ``obj[name]`` (the SDK leaves unexpected shapes as plain dicts), else None."""
+    if obj is None:
+        return None
+    if isinstance(obj, dict):
+        return obj.get(name)
+    return getattr(obj, name, None)
+
+
+def _content_text(content: Any) -> str:
+    """Message content as text: a string, a list of text parts, or nothing."""
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        parts = [_field(p, "text") for p in content]
+        return "".join(p for p in parts if isinstance(p, str))
+    return str(content)
+
+
+def _count(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
+
+
+def _ids(value: Any) -> list[int] | None:
+    if isinstance(value, list) and all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+        return list(value)
+    return None
+
+
+def _dumps(value: Any) -> str:
+    import json
+    try:
+        return json.dumps(value)
+    except (TypeError, ValueError):
+        return repr(value)

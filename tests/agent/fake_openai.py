@@ -8,12 +8,16 @@ When the script is exhausted the server answers HTTP 500 and counts the overrun.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Union
+
+
+_UNSET: Any = object()
 
 
 @dataclass
@@ -24,6 +28,8 @@ class Reply:
     hang_s: float = 0.0
     extra_top: dict[str, Any] = field(default_factory=dict)
     extra_choice: dict[str, Any] = field(default_factory=dict)
+    raw_body: bytes | None = None      # sent verbatim with HTTP 200 (e.g. truncated JSON)
+    message: Any = _UNSET              # replaces the choice's message verbatim (e.g. None)
 
 
 Step = Union[Reply, Callable[[dict[str, Any]], Reply]]
@@ -65,7 +71,11 @@ def last_tool_result(request: dict[str, Any]) -> str:
 
 
 class FakeOpenAIServer:
-    def __init__(self, script: list[Step] | None = None, model: str = "scripted-model"):
+    def __init__(self, script: list[Step] | None = None, model: str = "scripted-model", *,
+                 content_ids: bool = False):
+        """``content_ids``: completion and tool-call ids derived from the request (so that the
+        same request gets the same ids whatever the order of concurrent requests)."""
+        self.content_ids = content_ids
         self.script: list[Step] = list(script or [])
         self.model = model
         self.requests: list[dict[str, Any]] = []
@@ -93,6 +103,13 @@ class FakeOpenAIServer:
                         self._send(500, {"error": {"message": "hung"}})
                     except OSError:
                         pass
+                    return
+                if reply.raw_body is not None:
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(reply.raw_body)))
+                    self.end_headers()
+                    self.wfile.write(reply.raw_body)
                     return
                 if reply.status != 200:
                     self._send(reply.status, {"error": {"message": f"scripted HTTP {reply.status}", "type": "server_error"}})
@@ -136,7 +153,9 @@ class FakeOpenAIServer:
     def _completion(self, body: dict[str, Any], reply: Reply) -> dict[str, Any]:
         with self._lock:
             self._counter += 1
-            n = self._counter
+            n: int | str = self._counter
+        if self.content_ids:
+            n = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:10]
         calls = []
         for i, (name, args) in enumerate(reply.tool_calls):
             raw = args if isinstance(args, str) else json.dumps(args)
@@ -144,8 +163,10 @@ class FakeOpenAIServer:
         message: dict[str, Any] = {"role": "assistant", "content": reply.content or None}
         if calls:
             message["tool_calls"] = calls
+        if reply.message is not _UNSET:
+            message = reply.message
         prompt_tokens = len(json.dumps(body["messages"])) // 4
-        completion_tokens = max(1, len(reply.content + json.dumps(message.get("tool_calls", []))) // 4)
+        completion_tokens = max(1, len(reply.content + json.dumps(calls)) // 4)
         choice = {"index": 0, "message": message, "finish_reason": "tool_calls" if calls else "stop", **reply.extra_choice}
         return {"id": f"chatcmpl-{n}", "object": "chat.completion", "created": int(time.time()),
                 "model": body.get("model", self.model), "choices": [choice],

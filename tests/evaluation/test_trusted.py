@@ -132,3 +132,17 @@ def test_wall_time_budget_fails_a_slow_candidate_with_the_reason(workspace_dir):
         assert rec.seconds < 4.5, "the replay ran to the end instead of stopping at the budget"
     finally:
         ev.close()
+
+
+def test_replay_process_of_sandbox_none_starts_from_an_empty_environment(workspace_dir, monkeypatch):
+    from evaluation.hosts import InProcessProvider
+    monkeypatch.setenv("INVEVOLVE_PLAIN_CANARY", "plain-canary-5521")
+    ws = load_workspace(workspace_dir)
+    ev = TrustedEvaluator(ws, InProcessProvider(), TuningConfig(n_trials=5))
+    leaky = "import os\ndef order(obs, params):\n    raise ValueError(repr(sorted(os.environ.items())))\n"
+    try:
+        rec = ev.evaluate(leaky, "leaky", "leaky", params={})  # params given: only the fresh replay runs it
+        assert rec.status == "failed" and "PATH" in rec.error
+        assert "plain-canary-5521" not in rec.error
+    finally:
+        ev.close()

@@ -140,3 +140,16 @@ def test_full_then_read_only_run_directory_stop_cleanly_and_resume(workspace_dir
     assert done.returncode == 0, done.stderr
     ids = [r["candidate_id"] for r in _lines(saved / "candidates.jsonl")]
     assert len(ids) == len(set(ids)) and (saved / "deployment.json").exists()
+
+
+def test_kill_between_a_rounds_line_and_its_champion_line(workspace_dir, tmp_path):
+    """Found by benchmarks/resume_kill.py: the champion line of such a round was never written."""
+    out = execute(workspace_dir, _cfg(rounds=2), _builtin, run_dir=tmp_path / "ref", progress=False)
+    ref = _lines(out.run_dir / "champion_history.jsonl")
+    run = tmp_path / "cut"
+    shutil.copytree(out.run_dir, run)
+    (run / ".lock").unlink(missing_ok=True)
+    kept = (run / "champion_history.jsonl").read_text().splitlines()[:2]  # rounds 0 and 1; round 2's line lost
+    (run / "champion_history.jsonl").write_text("\n".join(kept) + "\n")
+    execute(None, _cfg(rounds=2), _builtin, resume=run, progress=False)
+    assert _lines(run / "champion_history.jsonl") == ref
