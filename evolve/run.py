@@ -19,7 +19,7 @@ from evolve.report import ForwardSummary, forward_summary, render_report
 from evolve.report_html import write_run_report
 from evolve.rundir import RunDir, RunDirError
 from evolve.runinfo import deployable_source, record_resume, report_notice
-from inventory.workspace import Workspace, load_workspace, manifest_digest
+from inventory.workspace import HIDDEN_DIR, Workspace, load_workspace, manifest_digest
 from orpr.backend import make_backend
 
 log = logging.getLogger(__name__)
@@ -101,7 +101,7 @@ def _run(ws: Workspace, rd: RunDir, config: EvolveConfig, proposer_factory: Prop
     log.info("run directory: %s", rd.root)
     proposer = proposer_factory(config, ws, rd)
     _check_proposer(rd, proposer)
-    evaluator = TrustedEvaluator(ws, open_hosts(config.sandbox), config.tuning, validator=policy_validator(),
+    evaluator = TrustedEvaluator(ws, open_hosts(config.sandbox, hidden=(ws.root / HIDDEN_DIR,)), config.tuning, validator=policy_validator(),
                                  config=config.evaluation, backend=make_backend(config.replay.backend_config))
     try:
         pool, deployment = Controller(ws, rd, config, evaluator, proposer).run(progress=progress)
