@@ -50,7 +50,7 @@ def run_one(args: tuple[str, str, dict]) -> dict:
         shutil.rmtree(rd.root)
     rd.create({"workspace": str(ws.root)}, cfg.to_dict())
     host = InProcessHost(ws.replay_problem())
-    ev = TrustedEvaluator(ws, host, cfg.tuning, storage=None)
+    ev = TrustedEvaluator(ws, host, cfg.tuning)
     start = time.perf_counter()
     ctl = Controller(ws, rd, cfg, ev, BuiltinProposer(per_round=cfg.search.candidates_per_round))
     pool, _ = ctl.run(progress=False)

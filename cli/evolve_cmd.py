@@ -13,7 +13,7 @@ from pathlib import Path
 
 from cli.logs import setup_logging
 from evolve.config import ConfigError, EvolveConfig, SANDBOX_BACKENDS, load_config, with_overrides
-from evolve.rundir import RunDir
+from evolve.rundir import RunDir, RunDirError
 from inventory.workspace import Workspace, WorkspaceError
 
 log = logging.getLogger("evolve")
@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         outcome = execute(args.workspace, config, proposer_factory(args), run_dir=args.run_dir,
                           resume=args.resume, progress=not args.quiet)
-    except (WorkspaceError, ConfigError, FileExistsError, FileNotFoundError) as exc:
+    except (WorkspaceError, ConfigError, FileExistsError, FileNotFoundError, RunDirError) as exc:
         log.error("%s", exc)
         return 2
     sys.stdout.write(outcome.report)

@@ -4,8 +4,13 @@ from __future__ import annotations
 import logging
 from typing import Callable
 
+from typing import TYPE_CHECKING
+
 from evaluation.host import InProcessHost, PolicyHost
 from inventory.replay import ReplayProblem
+
+if TYPE_CHECKING:
+    from evaluation.hosts import HostProvider
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +28,20 @@ def open_host(problem: ReplayProblem, backend: str) -> PolicyHost:
     from sandbox import open_host as sandbox_host
 
     return sandbox_host(problem, backend)
+
+
+def open_hosts(backend: str) -> "HostProvider":
+    """The evaluator's host provider for ``backend`` (auto | bwrap | docker | degraded | none).
+
+    ``none`` tunes in this process and replays in a fresh plain subprocess (no isolation).
+    """
+    from evaluation.hosts import InProcessProvider, SandboxProvider
+
+    if backend == "none":
+        log.warning("sandbox disabled: candidate policies are tuned in the evaluator's own process "
+                    "(the trusted replay still runs in a fresh plain subprocess)")
+        return InProcessProvider()
+    return SandboxProvider(backend)
 
 
 def policy_validator() -> Validator:

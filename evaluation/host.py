@@ -1,11 +1,14 @@
 """Where policy code runs: the ``PolicyHost`` extension point.
 
 The trusted evaluator never executes untrusted policy code itself. It asks a host to
-compile a policy for one replay problem and then (a) scores whole parameter batches on the
-replay window while Optuna tunes, and (b) answers one decision at a time while the trusted
-simulator replays the tuned policy over replay + forward days. In (b) the host only ever
-receives an :class:`~inventory.observation.Observation`, so the forward window is revealed
-one day at a time, after each decision, and never as a file or array.
+compile a policy for one replay problem and then either (a) scores whole parameter batches
+on that problem's window while Optuna tunes (an *untrusted tuning host*), or (b) answers one
+decision at a time while the trusted simulator replays the tuned, frozen policy (a *replay
+host*). A replay host is built on a data-free problem (:func:`data_free_problem`: specs,
+costs, start state, zero days) in a fresh process per candidate, and only ever receives one
+:class:`~inventory.observation.Observation` per day, so it never holds more than what the
+days so far reveal: not the replay window, not the forward window, not another candidate's
+state (see :mod:`evaluation.hosts`).
 
 Implementations: :class:`InProcessHost` here (trusted library code, and ``--sandbox none``)
 and the sandboxed hosts in :mod:`sandbox`.
@@ -20,6 +23,7 @@ import numpy as np
 from inventory.observation import Observation
 from inventory.policy import ParamSpec, PolicyProgram, compile_policy
 from inventory.replay import ReplayProblem
+from inventory.sequence import DemandSequence
 from inventory.simulator import call_policy
 
 
@@ -38,6 +42,11 @@ class PolicyHandle(ABC):
     def decide(self, obs: Observation, params: Mapping[str, float]) -> float:
         """One order for a scalar observation and one parameter set. Raises PolicyError."""
 
+    @property
+    def vectorised(self) -> bool | None:
+        """Calling convention learnt by ``mean_costs`` (None until known)."""
+        return None
+
     def close(self) -> None:
         """Release whatever the handle holds."""
 
@@ -51,8 +60,12 @@ class PolicyHost(ABC):
         self.problem = problem
 
     @abstractmethod
-    def open(self, source: str, name: str) -> PolicyHandle:
-        """Compile ``source``; raises PolicyError if it does not load."""
+    def open(self, source: str, name: str, *, vectorised: bool | None = None) -> PolicyHandle:
+        """Compile ``source``; raises PolicyError if it does not load.
+
+        ``vectorised`` fixes the calling convention of ``decide`` (as learnt while tuning);
+        None lets the policy be called with scalars.
+        """
 
     def close(self) -> None:
         """Shut down workers."""
@@ -77,11 +90,31 @@ class InProcessHandle(PolicyHandle):
     def decide(self, obs: Observation, params: Mapping[str, float]) -> float:
         return call_policy(self.program, obs, params)
 
+    @property
+    def vectorised(self) -> bool | None:
+        return self.program.vectorised
+
 
 class InProcessHost(PolicyHost):
-    """Executes policy code in this process. For trusted code, or when the user opts out."""
+    """Executes policy code in this process. For trusted code, or when the user opts out
+    (``--sandbox none``: tuning runs here; the trusted replay still runs in a fresh plain
+    subprocess, :class:`evaluation.plain_process.PlainProcessHost`)."""
 
     name = "in-process"
 
-    def open(self, source: str, name: str) -> PolicyHandle:
-        return InProcessHandle(compile_policy(source, name), self.problem)
+    def open(self, source: str, name: str, *, vectorised: bool | None = None) -> PolicyHandle:
+        program = compile_policy(source, name)
+        if vectorised is not None:
+            program.vectorised = vectorised
+        return InProcessHandle(program, self.problem)
+
+
+def data_free_problem(problem: ReplayProblem) -> ReplayProblem:
+    """The same specs, cost model and start state as ``problem``, with zero days of data.
+
+    What a replay host is built on: it can compile a policy and answer decisions, but holds
+    no demand or feature value beyond what each Observation reveals.
+    """
+    seq = problem.seq
+    empty = DemandSequence([], np.empty(0), {k: v[:0].copy() for k, v in seq.features.items()})
+    return ReplayProblem(empty, problem.specs, problem.model, problem.init)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from certify import GateConfig
+from evaluation.config import EvaluatorConfig
 from inventory.tuning import TuningConfig
 
 SANDBOX_BACKENDS = ("auto", "bwrap", "docker", "degraded", "none")
@@ -39,6 +40,7 @@ class EvolveConfig:
     tuning: TuningConfig = field(default_factory=TuningConfig)
     certify: GateConfig = field(default_factory=lambda: GateConfig(method="blockwise_t"))
     sandbox: str = "auto"
+    evaluation: EvaluatorConfig = field(default_factory=EvaluatorConfig)
 
     def __post_init__(self) -> None:
         if self.sandbox not in SANDBOX_BACKENDS:
@@ -49,7 +51,7 @@ class EvolveConfig:
         gate["block"] = gate["block"] or 0
         tuning = {k: v for k, v in asdict(self.tuning).items() if k != "seed"}
         return {"search": asdict(self.search), "tuning": tuning, "certify": gate,
-                "sandbox": {"backend": self.sandbox}}
+                "sandbox": {"backend": self.sandbox}, "evaluation": asdict(self.evaluation)}
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any], where: str = "config") -> "EvolveConfig":
@@ -79,6 +81,7 @@ class EvolveConfig:
             if gate_raw.get("block", None) == 0:
                 gate_raw["block"] = None
             gate = GateConfig(**{"method": "blockwise_t", **gate_raw})
+            evaluation = EvaluatorConfig(**section("evaluation", EvaluatorConfig))
         except (TypeError, ValueError) as exc:
             if isinstance(exc, ConfigError):
                 raise
@@ -86,13 +89,13 @@ class EvolveConfig:
         sb = raw.get("sandbox", {})
         if not isinstance(sb, dict) or set(sb) - {"backend"}:
             raise ConfigError(f"{where}: [sandbox] takes only 'backend'")
-        extra = set(raw) - {"search", "tuning", "certify", "sandbox"}
+        extra = set(raw) - {"search", "tuning", "certify", "sandbox", "evaluation"}
         if extra:
             raise ConfigError(f"{where}: unknown section(s) {sorted(extra)}")
         backend = sb.get("backend", "auto")
         if backend not in SANDBOX_BACKENDS:
             raise ConfigError(f"{where}: field 'sandbox.backend' must be one of {SANDBOX_BACKENDS}, got {backend!r}")
-        return cls(search, tuning, gate, backend)
+        return cls(search, tuning, gate, backend, evaluation)
 
 
 def load_config(path: str | Path | None) -> EvolveConfig:
@@ -128,4 +131,4 @@ def with_overrides(cfg: EvolveConfig, **overrides: Any) -> EvolveConfig:
             sandbox = value
         else:
             raise ConfigError(f"unknown override {key!r}")
-    return EvolveConfig(search, tuning, gate, sandbox)
+    return EvolveConfig(search, tuning, gate, sandbox, cfg.evaluation)

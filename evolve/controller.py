@@ -14,7 +14,8 @@ from pathlib import Path
 from tqdm import tqdm
 
 from certify import Deployment, gain_bound, pairs_budget
-from evaluation.trusted import EvalRecord, TrustedEvaluator
+from evaluation.records import EvalRecord, EvalStatus
+from evaluation.trusted import TrustedEvaluator
 from evolve.config import EvolveConfig
 from evolve.pool import Member, Pool
 from evolve.proposer import Feedback, Outcome, PoolEntry, Proposal, ProposalContext, Proposer, ProposerUnavailable
@@ -68,6 +69,23 @@ class Controller:
             self.proposer_down = True
             return []
 
+    def _round_proposals(self, pool: Pool, round_no: int) -> list[Proposal]:
+        """This round's proposals: recorded ones if a killed run got that far, else new ones.
+
+        New proposals are recorded (sources included) before any of them is evaluated, so a
+        run killed mid-round resumes with exactly these proposals and re-uses every
+        candidate already evaluated, instead of asking the proposer again.
+        """
+        recorded = self.rd.proposals().get(round_no)
+        if recorded is not None:
+            log.info("round %d: re-using its %d recorded proposals", round_no, len(recorded))
+            return [Proposal(self.rd.candidate_source(e["candidate_id"]), str(e["name"]), str(e.get("rationale", "")),
+                             {str(k): str(v) for k, v in dict(e.get("meta", {})).items()}) for e in recorded]
+        proposals = self._proposals(pool, round_no)
+        self.rd.save_proposals(round_no, [(candidate_id(round_no, p.source), p.source, p.name, p.rationale, dict(p.meta))
+                                          for p in proposals])
+        return proposals
+
     # ---- evaluation with memo on disk
     def _evaluate(self, source: str, name: str, cid: str, round_no: int, origin: str,
                   params: dict[str, float] | None = None) -> EvalRecord:
@@ -77,7 +95,7 @@ class Controller:
         self.rd.save_candidate(rec, source, round_no, origin)
         self.done[cid] = (rec, round_no, origin)
         if not rec.ok:
-            log.info("candidate %s (%s) %s: %s", cid, name, rec.status, rec.error)
+            log.info("candidate %s (%s) %s: %s", cid, name, rec.status.value, rec.error)
         return rec
 
     def _initial_pool(self) -> Pool:
@@ -99,7 +117,8 @@ class Controller:
             if ref not in pool.members:
                 raise ValueError(f"search.reference {sc.reference!r} is not a baseline ({', '.join(self.ws.baselines)})")
         pool.certify_initial(ref)
-        self.rd.append("champion_history.jsonl", {"round": 0, "champion": pool.champion_id, "reference": ref})
+        if not any(int(r.get("round", -1)) == 0 for r in self.rd.read("champion_history.jsonl")):
+            self.rd.append("champion_history.jsonl", {"round": 0, "champion": pool.champion_id, "reference": ref})
         return pool
 
     def _context(self, pool: Pool, round_no: int) -> ProposalContext:
@@ -121,7 +140,7 @@ class Controller:
             result = pool.admit(Member(rec, proposal.source, self.proposer.name, round_no))
             status, message = result.status, result.message
         else:
-            status, message = "failed" if rec.status == "failed" else "rejected", rec.error or ""
+            status, message = "failed" if rec.status is EvalStatus.FAILED else "rejected", rec.error or ""
         self.feedback.append(Feedback(round_no, cid, proposal.name, status, rec.replay_cost, message))
         if live:
             self.proposer.observe(proposal, Outcome(
@@ -144,7 +163,7 @@ class Controller:
                         prop = Proposal(self.rd.candidate_source(cid), rec.name)
                         self._gate(pool, prop, r, best_baseline, live=False)
             else:
-                proposals = self._proposals(pool, r)
+                proposals = self._round_proposals(pool, r)
                 ids = [self._gate(pool, p, r, best_baseline, live=True) for p in proposals]
                 self.rd.append("rounds.jsonl", {"round": r, "candidates": ids, "champion": pool.champion_id})
             if sc.refine:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from certify import Certificate, Deployment, GateConfig, choose_deployment, compare
-from evaluation.trusted import EvalRecord
+from evaluation.records import EvalRecord
 
 log = logging.getLogger(__name__)
 

@@ -9,13 +9,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-from evaluation.factory import open_host, policy_validator
+from evaluation.factory import open_hosts, policy_validator
 from evaluation.trusted import TrustedEvaluator
 from evolve.config import EvolveConfig
 from evolve.controller import Controller
 from evolve.proposer import Proposer
 from evolve.report import ForwardSummary, forward_summary, render_report
-from evolve.rundir import RunDir, file_digest
+from evolve.rundir import RunDir, RunDirError, file_digest
 from inventory.workspace import MANIFEST_FILE, Workspace, load_workspace
 
 log = logging.getLogger(__name__)
@@ -46,44 +46,66 @@ def execute(
     resume: Path | None = None,
     progress: bool = True,
 ) -> RunOutcome:
-    """Run (or resume) evolve on a workspace and write the report into the run directory."""
+    """Run (or resume) evolve on a workspace and write the report into the run directory.
+
+    One process per run directory (an flock; a second one gets :class:`RunDirBusy`). A run
+    directory that cannot be written stops the run with :class:`RunDirError`; everything
+    recorded before stays valid for ``--resume``.
+    """
     start = time.perf_counter()
     if resume is not None:
         rd = RunDir(resume)
         meta = rd.meta()
+        rd.lock()
         config = EvolveConfig.from_dict(rd.config_dict(), str(rd.root / "config.toml"))
         ws = load_workspace(meta["workspace"])
         if file_digest(ws.root / MANIFEST_FILE) != meta["workspace_manifest_sha256"]:
-            raise RuntimeError(f"{ws.root}: workspace changed since the run started; cannot resume {rd.root}")
+            raise RunDirError(f"{ws.root}: workspace changed since the run started; cannot resume {rd.root}")
         log.info("resuming %s: %d candidates already evaluated", rd.root, len(rd.evaluated()))
     else:
         if workspace is None:
             raise ValueError("either a workspace or --resume RUN_DIR is required")
         ws = load_workspace(workspace)
         rd = RunDir(run_dir or default_run_dir(ws))
+        rd.lock()
         rd.create({"workspace": str(ws.root.resolve()),
                    "workspace_manifest_sha256": file_digest(ws.root / MANIFEST_FILE),
                    "started": datetime.now(timezone.utc).isoformat()}, config.to_dict())
+    try:
+        return _run(ws, rd, config, proposer_factory, progress, start)
+    except OSError as exc:
+        where = Path(exc.filename) if exc.filename else None
+        if where is not None and rd.root.resolve() in (where.resolve(), *where.resolve().parents):
+            raise RunDirError(f"{where}: cannot write the run directory ({exc.strerror}); "
+                              f"fix the cause, then `evolve --resume {rd.root}`") from exc
+        raise
+    finally:
+        rd.unlock()
+
+
+def _run(ws: Workspace, rd: RunDir, config: EvolveConfig, proposer_factory: ProposerFactory, progress: bool,
+         start: float) -> RunOutcome:
     log.info("run directory: %s", rd.root)
     proposer = proposer_factory(config, ws, rd)
-    host = open_host(ws.replay_problem(), config.sandbox)
-    evaluator = TrustedEvaluator(ws, host, config.tuning, validator=policy_validator(), storage=rd.optuna_storage())
+    evaluator = TrustedEvaluator(ws, open_hosts(config.sandbox), config.tuning, validator=policy_validator(),
+                                 config=config.evaluation)
     try:
         pool, deployment = Controller(ws, rd, config, evaluator, proposer).run(progress=progress)
         dep = pool.members[deployment.deployed_id]
         fwd = forward_summary(pool, deployment, evaluator) if ws.has_forward else None
     finally:
-        evaluator.close()
-        host.close()
-        proposer.close()
+        for closing in (evaluator.close, proposer.close):
+            try:
+                closing()
+            except Exception as exc:  # noqa: BLE001 - a failing close must not hide the run's own error
+                log.error("while closing after the run: %s: %s", type(exc).__name__, exc)
     rd.write_text("deployed_policy.py", dep.source)
     rd.write_text("deployment.json", json.dumps({
         "deployed_id": dep.id, "name": dep.record.name, "params": dep.record.params,
         "replay_cost": dep.record.replay_cost, "reason": deployment.reason,
         "certificate": None if deployment.certificate is None else deployment.certificate.to_dict(),
         "reference_id": pool.reference_id, "champion_id": pool.champion_id,
-        "forward": None if fwd is None else {"deployed": fwd.deployed_cost, "baselines": fwd.baseline_costs,
-                                             "success": fwd.success},
+        "forward": None if fwd is None else fwd.to_dict(),
     }, indent=1, sort_keys=True) + "\n")
     rd.write_text("certificates.jsonl", "".join(json.dumps(c.to_dict(), sort_keys=True) + "\n" for c in pool.certificates))
     report = render_report(ws.name, pool, deployment, fwd)

@@ -101,6 +101,7 @@ class SandboxHandle(PolicyHandle):
         self._encoder = protocol.ObservationEncoder()
         self._closed = False
         self._space: tuple[ParamSpec, ...] | None = None
+        self._vectorised: bool | None = None
 
     def _call(self, op: str, deadline: float, **payload: Any) -> dict[str, Any]:
         if self._closed:
@@ -140,9 +141,16 @@ class SandboxHandle(PolicyHandle):
         n = len(next(iter(params.values()))) if params else 1
         reply = self._call("mean_costs", self.host.deadlines.mean_costs, params=protocol.encode_params(params))
         try:
-            return protocol.check_costs(reply.get("costs"), n)
+            costs = protocol.check_costs(reply.get("costs"), n)
         except protocol.ProtocolError as exc:
             raise PolicyError(f"policy {self.name}: sandbox returned malformed costs ({exc})") from exc
+        if isinstance(reply.get("vectorised"), bool):
+            self._vectorised = reply["vectorised"]
+        return costs
+
+    @property
+    def vectorised(self) -> bool | None:
+        return self._vectorised
 
     def decide(self, obs: Observation, params: Mapping[str, float]) -> float:
         reply = self._call("decide", self.host.deadlines.decide, obs=self._encoder.encode(obs),
@@ -226,10 +234,10 @@ class SandboxHost(PolicyHost):
 
     # ------------------------------------------------------------ PolicyHost
 
-    def open(self, source: str, name: str) -> PolicyHandle:
+    def open(self, source: str, name: str, *, vectorised: bool | None = None) -> PolicyHandle:
         worker = self._ensure_worker()
         hid = next(self._ids)
-        reply = self._request({"op": "open", "id": hid, "source": source, "name": name,
+        reply = self._request({"op": "open", "id": hid, "source": source, "name": name, "vectorised": vectorised,
                                "timeout": self.deadlines.open}, self.deadlines.open)
         if not reply["ok"]:
             raise PolicyError(str(reply.get("error", "policy failed to load"))[:2000])

@@ -108,6 +108,8 @@ def _child_main(req_fd: int, resp_fd: int, problem: ReplayProblem, limits: dict[
         except PolicyError as exc:
             protocol.write_frame_fd(resp_fd, {"ok": False, "kind": "policy", "error": str(exc)})
             os._exit(0)
+        if isinstance(msg.get("vectorised"), bool):  # calling convention learnt while tuning elsewhere
+            program.vectorised = msg["vectorised"]
         # The search space travels with the open reply: one round trip fewer per candidate.
         protocol.write_frame_fd(resp_fd, {"ok": True, **_child_op(program, problem, None, {"op": "space"})})
         decoder = protocol.ObservationDecoder()
@@ -142,7 +144,8 @@ def _child_op(program: Any, problem: ReplayProblem, decoder: protocol.Observatio
         if op == "mean_costs":
             params = protocol.decode_params(req["params"])
             costs = problem.mean_costs(program, params)
-            return {"ok": True, "costs": [float(c) for c in np.asarray(costs, dtype=float).tolist()]}
+            return {"ok": True, "costs": [float(c) for c in np.asarray(costs, dtype=float).tolist()],
+                    "vectorised": program.vectorised}
         if op == "decide" and decoder is not None:
             obs = decoder.decode(req["obs"])
             q = call_policy(program, obs, dict(req["params"]))
@@ -216,7 +219,8 @@ class Worker:
         child, self.spare = (self.spare or self._fork_spare()), None
         self.children[hid] = child
         try:
-            protocol.write_frame_fd(child.to_child, {"source": msg["source"], "name": msg.get("name", "policy")})
+            protocol.write_frame_fd(child.to_child, {"source": msg["source"], "name": msg.get("name", "policy"),
+                                                     "vectorised": msg.get("vectorised")})
         except OSError:
             self._kill(hid)
             return {"ok": False, "kind": "dead", "error": "policy process died before it started"}

@@ -66,5 +66,69 @@ def test_forward_replay_continues_from_replay_state(evaluator, workspace_dir):
 def test_printed_or_claimed_costs_do_not_matter(evaluator):
     liar = GOOD + "\nprint('replay cost/day = 0.0001')\nREPLAY_COST = 0.0\n"
     honest = evaluator.evaluate(GOOD, "cbs", "h")
-    lying = evaluator.evaluate(liar, "cbs", "l")
+    lying = evaluator.evaluate(liar, "cbs", "h")  # same candidate id: same tuning seed
+    assert lying.params == honest.params
     assert lying.replay_cost == pytest.approx(honest.replay_cost)
+
+
+ARRAY_ONLY = """import numpy as np
+PARAMS = {"S": (0.0, 40.0)}
+def order(obs, params):
+    q = np.zeros(obs.position.shape)
+    q[:] = np.maximum(params["S"] - obs.position, 0.0)
+    return q
+"""
+
+
+def test_array_only_policy_replays_in_the_convention_it_was_tuned_in(evaluator):
+    rec = evaluator.evaluate(ARRAY_ONLY, "arr", "arr")
+    assert rec.ok, rec.error
+    assert rec.vectorised is True
+    assert rec.replay_cost == pytest.approx(rec.tuned_cost)
+
+
+def test_tuning_seed_depends_on_run_seed_and_candidate_id_only(workspace_dir):
+    ws = load_workspace(workspace_dir)
+    a = TrustedEvaluator(ws, InProcessHost(ws.replay_problem()), TuningConfig(n_trials=15, seed=3))
+    b = TrustedEvaluator(ws, InProcessHost(ws.replay_problem()), TuningConfig(n_trials=15, seed=3))
+    try:
+        a.evaluate(ARRAY_ONLY, "other", "other")  # something else ran first in `a`
+        ra, rb = a.tune(GOOD, "cbs", "c7"), b.tune(GOOD, "cbs", "c7")
+        assert ra.params == rb.params and ra.seed == rb.seed
+        assert a.tune(GOOD, "cbs", "c8").seed != ra.seed
+    finally:
+        a.close()
+        b.close()
+
+
+SPACE_OF_WINDOW = """import numpy as np
+def search_space(info):
+    return {"S": (0.0, float(info.n_days))}
+def order(obs, params):
+    return np.maximum(params["S"] - obs.position, 0.0)
+"""
+
+
+def test_tune_on_a_window_sees_only_that_window_and_replay_gives_per_day_costs(evaluator):
+    out = evaluator.tune(SPACE_OF_WINDOW, "w", "w", days=slice(10, 40))
+    assert out.days == (10, 40) and 0.0 <= out.params["S"] <= 30.0
+    seq = evaluator.workspace.replay.slice(40, 60)
+    costs = evaluator.replay(SPACE_OF_WINDOW, "w", out.params, seq, candidate_id="w")
+    assert costs.shape == (20,)
+    with pytest.raises(ValueError, match="contiguous"):
+        evaluator.tune(GOOD, "cbs", "x", days=slice(5, 5))
+
+
+def test_wall_time_budget_fails_a_slow_candidate_with_the_reason(workspace_dir):
+    """100 decisions of 50 ms each would take 5 s; the 1 s budget stops the replay early."""
+    from evaluation.config import EvaluatorConfig
+    ws = load_workspace(workspace_dir)
+    slow = "import time\ndef order(obs, params):\n    time.sleep(0.05)\n    return 5.0\n"
+    ev = TrustedEvaluator(ws, InProcessHost(ws.replay_problem()), TuningConfig(n_trials=5),
+                          config=EvaluatorConfig(candidate_budget_s=1.0))
+    try:
+        rec = ev.evaluate(slow, "slow", "slow", params={})
+        assert rec.status == "failed" and "wall-time budget during replay" in rec.error
+        assert rec.seconds < 4.5, "the replay ran to the end instead of stopping at the budget"
+    finally:
+        ev.close()

@@ -27,8 +27,9 @@ def test_run_writes_every_artifact(workspace_dir, tmp_path):
     out = execute(workspace_dir, _cfg(), _factory, run_dir=tmp_path / "run", progress=False)
     root = out.run_dir
     for name in ("run.json", "config.toml", "candidates.jsonl", "rounds.jsonl", "certificates.jsonl",
-                 "champion_history.jsonl", "deployed_policy.py", "deployment.json", "report.txt", "studies.sqlite3"):
+                 "champion_history.jsonl", "deployed_policy.py", "deployment.json", "report.txt"):
         assert (root / name).exists(), name
+    assert not (root / "studies.sqlite3").exists()  # tuning is in memory; results are written once
     rows = [json.loads(line) for line in (root / "candidates.jsonl").read_text().splitlines()]
     assert len(rows) == 5 + 6
     for row in rows:
