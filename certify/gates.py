@@ -43,7 +43,9 @@ class GateConfig:
     improvement threshold; ``block`` the blockwise-t block length (``None``: max(7, L+1))
     and, when set, the bootstrap's mean block length (``None``: chosen from the data);
     ``reps`` and ``seed`` the bootstrap's replications and seed (so that a resumed run
-    re-issues the same certificates).
+    re-issues the same certificates). ``horizon`` (0: the workspace's forward days),
+    ``max_folds`` and ``min_history`` (0: a third of the window) shape the walk-forward
+    schedule of whoever produces walk-forward gains (``evaluation.walkforward``).
     """
 
     method: str = "hoeffding"
@@ -56,6 +58,9 @@ class GateConfig:
     eps_level: float = 0.9
     reps: int = DEFAULT_REPS
     seed: int = 0
+    horizon: int = 0
+    max_folds: int = 4
+    min_history: int = 0
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -71,6 +76,9 @@ class GateConfig:
         object.__setattr__(self, "eps_level", check_open_unit("GateConfig.eps_level", self.eps_level))
         object.__setattr__(self, "reps", check_int("GateConfig.reps", self.reps, 99))
         object.__setattr__(self, "seed", check_int("GateConfig.seed", self.seed, 0))
+        object.__setattr__(self, "horizon", check_int("GateConfig.horizon", self.horizon, 0))
+        object.__setattr__(self, "max_folds", check_int("GateConfig.max_folds", self.max_folds, 1))
+        object.__setattr__(self, "min_history", check_int("GateConfig.min_history", self.min_history, 0))
         if self.block is not None:
             object.__setattr__(self, "block", check_int("GateConfig.block", self.block, 1))
 

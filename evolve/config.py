@@ -15,6 +15,9 @@ from evaluation.config import EvaluatorConfig
 from inventory.tuning import TuningConfig
 
 SANDBOX_BACKENDS = ("auto", "bwrap", "docker", "degraded", "none")
+# [certify] defaults of an evolve run: the method the coverage benchmark favours, on
+# walk-forward gains (docs/certify.md says why).
+CERTIFY_DEFAULTS: dict[str, Any] = {"method": "blockwise_maxt", "gains": "walk_forward"}
 
 
 class ConfigError(ValueError):
@@ -38,7 +41,7 @@ class SearchConfig:
 class EvolveConfig:
     search: SearchConfig = field(default_factory=SearchConfig)
     tuning: TuningConfig = field(default_factory=TuningConfig)
-    certify: GateConfig = field(default_factory=lambda: GateConfig(method="blockwise_t"))
+    certify: GateConfig = field(default_factory=lambda: GateConfig(**CERTIFY_DEFAULTS))
     sandbox: str = "auto"
     evaluation: EvaluatorConfig = field(default_factory=EvaluatorConfig)
 
@@ -80,7 +83,7 @@ class EvolveConfig:
             gate_raw = dict(section("certify", GateConfig))
             if gate_raw.get("block", None) == 0:
                 gate_raw["block"] = None
-            gate = GateConfig(**{"method": "blockwise_t", **gate_raw})
+            gate = GateConfig(**{**CERTIFY_DEFAULTS, **gate_raw})
             evaluation = EvaluatorConfig(**section("evaluation", EvaluatorConfig))
         except (TypeError, ValueError) as exc:
             if isinstance(exc, ConfigError):
