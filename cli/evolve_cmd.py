@@ -11,6 +11,7 @@ import logging
 import sys
 from pathlib import Path
 
+from certify import METHODS
 from cli.logs import setup_logging
 from evolve.config import ConfigError, EvolveConfig, SANDBOX_BACKENDS, load_config, with_overrides
 from evolve.rundir import RunDir, RunDirError
@@ -30,7 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--candidates", type=int, dest="search_candidates_per_round", help="search.candidates_per_round")
     ap.add_argument("--seed", type=int, help="search.seed")
     ap.add_argument("--trials", type=int, help="tuning.n_trials")
-    ap.add_argument("--method", choices=("blockwise_t", "hoeffding"), help="certify.method")
+    ap.add_argument("--method", choices=METHODS, help="certify.method")
+    ap.add_argument("--periods", type=int, help="walk the workspace period by period (K periods of forward_days each)")
     ap.add_argument("--delta", type=float, help="certify.delta")
     ap.add_argument("--eps", type=float, help="certify.eps")
     ap.add_argument("--sandbox", choices=SANDBOX_BACKENDS, help="sandbox.backend")
@@ -69,6 +71,15 @@ def main(argv: list[str] | None = None) -> int:
             search_seed=args.seed, tuning_n_trials=args.trials, certify_method=args.method,
             certify_delta=args.delta, certify_eps=args.eps, sandbox=args.sandbox,
         )
+        if args.periods is not None:
+            if args.workspace is None:
+                parser.error("--periods needs --workspace (re-run the same command to resume)")
+            from evolve.periods import run_periods
+            out = args.run_dir or Path("runs") / f"{args.workspace.name}-periods"
+            periods = run_periods(args.workspace, config, proposer_factory(args), periods=args.periods, out=out,
+                                  progress=not args.quiet)
+            sys.stdout.write(periods.summary())
+            return 0
         outcome = execute(args.workspace, config, proposer_factory(args), run_dir=args.run_dir,
                           resume=args.resume, progress=not args.quiet)
     except (WorkspaceError, ConfigError, FileExistsError, FileNotFoundError, RunDirError) as exc:
