@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from collections import defaultdict
@@ -96,7 +95,6 @@ def deploy(world: World, method: str, source: str, eps_rule: str, members: list[
 
 def replicate(task: tuple[str, int, int, int]) -> dict:
     process, seed, paths, replications = task
-    os.nice(0)
     world = build_world(process, seed, paths=paths, replications=replications)
     out = {"process": process, "seed": seed, "reference": world.reference, "truth": world.truth,
            "truth_se": world.truth_se, "picks": {}}
