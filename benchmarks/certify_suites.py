@@ -29,7 +29,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.builtin_proposer import score  # noqa: E402
-from evaluation.host import InProcessHost  # noqa: E402
+from evaluation.host import InProcessHost, PolicyHost  # noqa: E402
+from evaluation.hosts import HostProvider  # noqa: E402
 from evaluation.trusted import TrustedEvaluator  # noqa: E402
 from evolve.builtin import BuiltinProposer  # noqa: E402
 from evolve.config import EvolveConfig, with_overrides  # noqa: E402
@@ -41,6 +42,23 @@ log = logging.getLogger("bench")
 WORSE_TOL = 0.005
 
 
+class TrustedCodeProvider(HostProvider):
+    """Tuning and replay hosts in this process, for trusted code only.
+
+    Every policy here is a library baseline or a rule of the built-in proposer, so the
+    fresh-process replay that protects against hostile code buys nothing; replaying in
+    this process gives the same numbers without a process start per replay.
+    """
+
+    name = "trusted-in-process"
+
+    def tuning_host(self, problem) -> PolicyHost:
+        return InProcessHost(problem)
+
+    def replay_host(self, problem) -> PolicyHost:
+        return InProcessHost(problem)
+
+
 def run_one(args: tuple[str, str]) -> dict:
     ws_path, run_root = args
     ws = load_workspace(ws_path)
@@ -49,7 +67,7 @@ def run_one(args: tuple[str, str]) -> dict:
     if rd.root.exists():
         shutil.rmtree(rd.root)
     rd.create({"workspace": str(ws.root)}, cfg.to_dict())
-    ev = TrustedEvaluator(ws, InProcessHost(ws.replay_problem()), cfg.tuning)
+    ev = TrustedEvaluator(ws, TrustedCodeProvider(), cfg.tuning)
     start = time.perf_counter()
     pool, deployment = Controller(ws, rd, cfg, ev, BuiltinProposer(per_round=cfg.search.candidates_per_round)).run(
         progress=False)
