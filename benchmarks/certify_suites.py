@@ -113,7 +113,8 @@ def suite_paths(spec: str, out: Path) -> tuple[str, list[Path]]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--suite", action="append", required=True, help="NAME=DIR (its test split) or NAME=N (generated)")
+    ap.add_argument("--suite", action="append", default=[], help="NAME=DIR (its test split) or NAME=N (generated)")
+    ap.add_argument("--score", type=Path, help="only print the table of an earlier --json file (complete or not)")
     ap.add_argument("--out", type=Path, default=Path("/tmp/invevolve-certify-suites"))
     ap.add_argument("--limit", type=int, default=0)
     ap.add_argument("--jobs", type=int, default=2)
@@ -121,7 +122,9 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from tqdm import tqdm
-    all_results: dict[str, list[dict]] = {}
+    if not args.suite and not args.score:
+        ap.error("give --suite (to run) or --score FILE (to print)")
+    all_results: dict[str, list[dict]] = json.loads(args.score.read_text()) if args.score else {}
     for spec in args.suite:
         name, paths = suite_paths(spec, args.out)
         if args.limit:
@@ -146,13 +149,16 @@ def main(argv: list[str] | None = None) -> int:
              ("uncertified: best walk-forward", lambda r: min(
                  (k for k in r["members"] if r["members"][k]["walk_forward"] is not None),
                  key=lambda k: r["members"][k]["walk_forward"], default=r["reference"])),
-             ("reference (best baseline on replay)", lambda r: r["reference"]))
+             ("reference (best baseline on replay)", lambda r: r["reference"]),
+             ("oracle: best pool member on test", lambda r: min(r["forward"], key=r["forward"].get)))
     for name, results in all_results.items():
         for label, pick in rules:
             s = score(results, pick)
             print(f"{name:10s} {label:34s} {len(results):3d} {s['success']:8.0%} "
                   f"{s['mean_change_when_success']:+15.1%} {worse_than_reference(results, pick):11.0%}")
-        print(f"{name:10s} mean run time {np.mean([r['seconds'] for r in results]):.0f} s per workspace")
+        moved = sum(r["deployed"] != r["reference"] for r in results)
+        print(f"{name:10s} {len(results)} workspaces; a non-reference policy deployed in {moved}; "
+              f"mean run time {np.mean([r['seconds'] for r in results]):.0f} s per workspace")
     return 0
 
 
