@@ -14,7 +14,10 @@ from typing import Any, Mapping
 
 import numpy as np
 
-RADIUS_KINDS = ("hoeffding", "blockwise_t")
+RADIUS_KINDS = ("hoeffding", "blockwise_t", "blockwise_maxt", "maxt_bootstrap", "eb_cs")
+GUARANTEES = ("screen", "asymptotic", "formal")
+GAIN_SOURCES = ("in_sample", "walk_forward", "replications")
+EPS_ESTIMATORS = ("constant", "historical_quantile", "shift_conditioned", "ipm", "conservative")
 
 _DEPENDENCE = (
     "Daily gains on a single replay path are not independent (inventory carries over "
@@ -29,6 +32,20 @@ KIND_CAVEATS: dict[str, str] = {
     "blockwise_t": (
         f"{_DEPENDENCE}; blocking only damps that dependence, so the blockwise-t radius "
         "is a practical screen, not a formal certificate."
+    ),
+    "blockwise_maxt": (
+        "Max-t (Dunnett-type) bound on block means, simultaneous over every candidate compared "
+        "with the same comparator (selection-aware); exact if block means are independent and "
+        "normal, which blocking only approximates."
+    ),
+    "maxt_bootstrap": (
+        "Studentised stationary-bootstrap max-t bound, simultaneous over every candidate "
+        "compared with the same comparator (selection-aware); asymptotic, for stationary and "
+        "weakly dependent gains."
+    ),
+    "eb_cs": (
+        "Empirical-Bernstein confidence sequence (anytime-valid); formal only for independent "
+        "replications or gains whose conditional mean given the past is constant."
     ),
 }
 
@@ -72,6 +89,19 @@ _KINDS: dict[str, str] = {
     "safety_pass": "bool?",
     "improvement_pass": "bool?",
     "note": "str",
+    "guarantee": "str",
+    "gain_source": "str",
+    "first_day": "int?",
+    "last_day": "int?",
+    "n_segments": "int?",
+    "eps_estimator": "str",
+    "critical": "float?",
+}
+
+# Fields added with out-of-sample certification; records written before them lack them.
+_LATER_DEFAULTS: dict[str, Any] = {
+    "guarantee": "screen", "gain_source": "in_sample", "first_day": None, "last_day": None,
+    "n_segments": None, "eps_estimator": "constant", "critical": None,
 }
 
 
@@ -104,6 +134,14 @@ class Certificate:
     is set when the comparator is the reference, ``improvement_pass`` when it is the
     champion; the other is ``None``. ``bound`` is required for a Hoeffding radius, ``block``
     and ``n_blocks`` for a blockwise-t one.
+
+    Provenance (SPEC §4, out-of-sample rule): ``gain_source`` says whether the gains were
+    in-sample, walk-forward or independent replications, ``first_day``..``last_day`` the
+    replay days they came from (``None`` for replications), ``n_segments`` the number of
+    walk-forward segments or replications; ``guarantee`` what the bound promises for that
+    source (screen | asymptotic | formal); ``eps_estimator`` which estimator set ``eps``
+    (constant | historical_quantile | shift_conditioned | ipm | conservative); ``critical``
+    the t or bootstrap multiplier where the method has one.
     """
 
     candidate_id: str
@@ -126,6 +164,13 @@ class Certificate:
     safety_pass: bool | None
     improvement_pass: bool | None
     note: str
+    guarantee: str = "screen"
+    gain_source: str = "in_sample"
+    first_day: int | None = None
+    last_day: int | None = None
+    n_segments: int | None = None
+    eps_estimator: str = "constant"
+    critical: float | None = None
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
@@ -136,11 +181,21 @@ class Certificate:
                 f"certificate field 'radius_kind' must be one of {RADIUS_KINDS}, "
                 f"got {self.radius_kind!r}"
             )
+        for name, allowed in (("guarantee", GUARANTEES), ("gain_source", GAIN_SOURCES),
+                              ("eps_estimator", EPS_ESTIMATORS)):
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"certificate field {name!r} must be one of {allowed}, "
+                                 f"got {getattr(self, name)!r}")
+        if (self.first_day is None) != (self.last_day is None) or (
+                self.first_day is not None and not 0 <= self.first_day <= self.last_day):
+            raise ValueError("certificate fields 'first_day'/'last_day' must both be None or "
+                             f"0 <= first_day <= last_day, got {self.first_day}, {self.last_day}")
         for name in ("mean_gain", "sd_gain", "radius", "lcb", "ucb", "delta", "eps", "eta"):
             if not math.isfinite(getattr(self, name)):
                 raise ValueError(f"certificate field {name!r} must be finite")
-        if self.bound is not None and not math.isfinite(self.bound):
-            raise ValueError("certificate field 'bound' must be finite")
+        for name in ("bound", "critical"):
+            if getattr(self, name) is not None and not math.isfinite(getattr(self, name)):
+                raise ValueError(f"certificate field {name!r} must be finite")
         _at_least(self, "n", 1)
         _at_least(self, "n_pairs", 1)
         for name in ("sd_gain", "radius", "eps", "eta"):
@@ -174,6 +229,7 @@ class Certificate:
         """
         if not isinstance(d, Mapping):
             raise ValueError(f"certificate must be a mapping, got {type(d).__name__}")
+        d = {**_LATER_DEFAULTS, **d}
         missing = [name for name in _KINDS if name not in d]
         if missing:
             raise ValueError(f"certificate dict is missing field {missing[0]!r}"
@@ -186,10 +242,11 @@ class Certificate:
     def summary(self) -> str:
         """One line: ids, radius kind, n, mean, radius, bounds, eps/eta and gate outcomes."""
         return (
-            f"{self.candidate_id} vs {self.comparator_id} [{self.radius_kind}] "
+            f"{self.candidate_id} vs {self.comparator_id} [{self.radius_kind}, {self.guarantee}, "
+            f"{self.gain_source}] "
             f"n={self.n} mean={self.mean_gain:+.4f} sd={self.sd_gain:.4f} "
             f"r={self.radius:.4f} LCB={self.lcb:+.4f} UCB={self.ucb:+.4f} "
-            f"eps={self.eps:.4f} eta={self.eta:.4f} "
+            f"eps={self.eps:.4f} ({self.eps_estimator}) eta={self.eta:.4f} "
             f"safety={gate_label(self.safety_pass)} "
             f"improvement={gate_label(self.improvement_pass)}"
         )

@@ -3,14 +3,14 @@ from __future__ import annotations
 
 from certify.certificate import KIND_CAVEATS, Certificate, gate_label
 
-_HEADERS = ("candidate", "comparator", "radius", "n", "mean", "sd", "r",
+_HEADERS = ("candidate", "comparator", "radius", "gains", "guarantee", "n", "mean", "sd", "r",
             "LCB", "UCB", "eps", "eta", "safety", "improve")
 _NUMERIC = {"n", "mean", "sd", "r", "LCB", "UCB", "eps", "eta"}
 
 
 def _row(c: Certificate) -> tuple[str, ...]:
     return (
-        c.candidate_id, c.comparator_id, c.radius_kind, str(c.n),
+        c.candidate_id, c.comparator_id, c.radius_kind, c.gain_source, c.guarantee, str(c.n),
         f"{c.mean_gain:+.4f}", f"{c.sd_gain:.4f}", f"{c.radius:.4f}",
         f"{c.lcb:+.4f}", f"{c.ucb:+.4f}", f"{c.eps:.4f}", f"{c.eta:.4f}",
         gate_label(c.safety_pass), gate_label(c.improvement_pass),
@@ -23,7 +23,8 @@ def format_certificate_table(certs: list[Certificate]) -> str:
     Columns are as wide as their widest cell (ids are never truncated); numbers are
     right-aligned, text left-aligned. Gate cells read PASS, FAIL or ``-`` (not evaluated).
     The caveat lines are printed because SPEC §4 requires the dependence of daily gains
-    to be stated wherever a certificate is shown. An empty list gives the header and
+    to be stated wherever a certificate is shown; the ``gains`` and ``guarantee`` columns
+    say where each certificate's gains came from and what its bound promises. An empty list gives the header and
     ``(no certificates)``.
     """
     rows = [_row(c) for c in certs]

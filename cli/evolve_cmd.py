@@ -18,9 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from certify import METHODS
 from cli.errors import EXIT_CODES_HELP, ExitCode, Unavailable, guarded
 from cli.logs import setup_logging
-from evolve.config import SANDBOX_BACKENDS, EvolveConfig, load_config, with_overrides
+from evolve.config import SANDBOX_BACKENDS, ConfigError, EvolveConfig, load_config, with_overrides
 from evolve.runinfo import ProposerKind, ProposerSettings, TrackedProposer, resume_settings, run_meta
 
 log = logging.getLogger("evolve")
@@ -52,7 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--run-dir", type=Path, help="where to write the run (default runs/<workspace>-<time>)")
     for flag, dest, path, typ, text in CONFIG_FLAGS:
         ap.add_argument(flag, dest=dest, type=typ, help=f"{path}: {text}")
-    ap.add_argument("--method", choices=("blockwise_t", "hoeffding"), help="certify.method")
+    ap.add_argument("--method", choices=METHODS, help="certify.method")
+    ap.add_argument("--periods", type=int, metavar="K",
+                    help="walk the workspace period by period (K periods of forward_days each; re-run to resume)")
     ap.add_argument("--sandbox", choices=SANDBOX_BACKENDS, help="sandbox.backend")
     ap.add_argument("--replay", choices=("daily", "periodic"), help="replay.backend (periodic: Algorithm-2 review)")
     ap.add_argument("--review-period", type=int, metavar="R", help="replay.review_period (implies --replay periodic)")
@@ -207,9 +210,41 @@ def proposer_factory(p: Plan, tracked: list[TrackedProposer]):
     return make
 
 
+def run_periods_cmd(args: argparse.Namespace, argv: list[str], state: dict[str, Any]) -> int:
+    """``evolve --periods K``: one run directory per period under ``--run-dir`` (re-run to resume)."""
+    from evolve.periods import run_periods
+    from inventory.workspace import load_workspace
+
+    if args.resume is not None:
+        raise ConfigError("--periods: re-run the same --periods command to resume; --resume takes one run directory")
+    if args.periods < 1:
+        raise ConfigError(f"command line: --periods must be >= 1, got {args.periods}")
+    overrides, labels = _config_overrides(args)
+    config = with_overrides(load_config(args.config), where="command line", labels=labels, **overrides)
+    if args.llm is not None:
+        proposer = ProposerSettings(ProposerKind.AGENT, _agent_config(args, args.llm, config).explicit())
+    else:
+        proposer = ProposerSettings(ProposerKind.BUILTIN)
+    ws = load_workspace(args.workspace)
+    out = args.run_dir or Path("runs") / f"{ws.name}-periods"
+    state["run_dir"] = out
+    p = Plan(args.workspace, out, False, config, proposer, run_meta(config, proposer, argv))
+    preflight(p)
+    tracked: list[TrackedProposer] = []
+    outcome = run_periods(args.workspace, config, proposer_factory(p, tracked), periods=args.periods, out=out,
+                          progress=not args.quiet)
+    sys.stdout.write(outcome.summary())
+    if tracked and tracked[0].failed:
+        sys.stderr.write(f"evolve: error: {tracked[0].notice()}\n")
+        return ExitCode.UNAVAILABLE
+    return ExitCode.OK
+
+
 def run(args: argparse.Namespace, argv: list[str], state: dict[str, Any]) -> int:
     from evolve.run import execute
 
+    if args.periods is not None:
+        return run_periods_cmd(args, argv, state)
     p = plan(args, argv)
     state["run_dir"] = p.run_dir
     preflight(p)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Callable
 
 from typing import TYPE_CHECKING
@@ -30,10 +31,12 @@ def open_host(problem: ReplayProblem, backend: str) -> PolicyHost:
     return sandbox_host(problem, backend)
 
 
-def open_hosts(backend: str) -> "HostProvider":
+def open_hosts(backend: str, hidden: "tuple[Path, ...]" = ()) -> "HostProvider":
     """The evaluator's host provider for ``backend`` (auto | bwrap | docker | degraded | none).
 
     ``none`` tunes in this process and replays in a fresh plain subprocess (no isolation).
+    ``hidden`` names folders sandboxed code must never read (a workspace's ``hidden/``); the
+    degraded backend proves them unreadable or refuses to start.
     """
     from evaluation.hosts import InProcessProvider, SandboxProvider
 
@@ -41,7 +44,7 @@ def open_hosts(backend: str) -> "HostProvider":
         log.warning("sandbox disabled: candidate policies are tuned in the evaluator's own process "
                     "(the trusted replay still runs in a fresh plain subprocess)")
         return InProcessProvider()
-    return SandboxProvider(backend)
+    return SandboxProvider(backend, hidden=hidden)
 
 
 def policy_validator() -> Validator:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
+from pathlib import Path
 from typing import Any
 
 from evaluation.host import InProcessHost, PolicyHost
@@ -64,21 +65,22 @@ def _require_data_free(problem: ReplayProblem) -> None:
 class SandboxProvider(HostProvider):
     """Tuning and replay hosts in sandbox workers of one backend (probed once)."""
 
-    def __init__(self, backend: Any = "auto"):
+    def __init__(self, backend: Any = "auto", hidden: tuple[Path, ...] = ()):
         from sandbox import select_backend
         from sandbox.backends import SandboxBackend
 
         self.backend = backend if isinstance(backend, SandboxBackend) else select_backend(backend)
         self.name = f"sandbox-{self.backend.name}"
+        self.hidden = tuple(hidden)
 
     def tuning_host(self, problem: ReplayProblem) -> PolicyHost:
         from sandbox.host import SandboxHost
-        return SandboxHost(problem, self.backend)
+        return SandboxHost(problem, self.backend, hidden=self.hidden)
 
     def replay_host(self, problem: ReplayProblem) -> PolicyHost:
         from sandbox.host import SandboxHost
         _require_data_free(problem)
-        return SandboxHost(problem, self.backend)
+        return SandboxHost(problem, self.backend, hidden=self.hidden)
 
 
 class InProcessProvider(HostProvider):

@@ -17,7 +17,7 @@ from certify import GateConfig, compare
 from evaluation.factory import open_hosts, policy_validator
 from evaluation.trusted import TrustedEvaluator
 from inventory.tuning import TuningConfig
-from inventory.workspace import load_workspace
+from inventory.workspace import HIDDEN_DIR, load_workspace
 
 
 class PolicyFileError(ValueError):
@@ -83,7 +83,7 @@ def score_policy_file(workspace: Path, policy: Path, *, sandbox: str = "auto", t
         if params is None:
             raise PolicyFileError(f"{policy}: --tuned needs a literal TUNED_PARAMS = {{...}} "
                                   "(as in a run's deployed_policy.py)")
-    ev = TrustedEvaluator(ws, open_hosts(sandbox), TuningConfig(n_trials=trials, seed=seed), validator=policy_validator())
+    ev = TrustedEvaluator(ws, open_hosts(sandbox, hidden=(ws.root / HIDDEN_DIR,)), TuningConfig(n_trials=trials, seed=seed), validator=policy_validator())
     try:
         rec = ev.evaluate(source, Path(policy).stem, "candidate", params=params)
         if not rec.ok:

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from certify import GateConfig
+from certify import EPS_ESTIMATORS, GAIN_SOURCES, METHODS, GateConfig
 from evaluation.config import EvaluatorConfig
 from inventory.errors import ConfigError
 from inventory.library import BASELINES
@@ -23,7 +23,9 @@ from orpr.backend import BackendConfig
 __all__ = ["ConfigError", "EvolveConfig", "SearchConfig", "SANDBOX_BACKENDS", "RULES", "load_config", "with_overrides"]
 
 SANDBOX_BACKENDS = ("auto", "bwrap", "docker", "degraded", "none")
-RADIUS_METHODS = ("blockwise_t", "hoeffding")
+# [certify] defaults of an evolve run: the method the coverage benchmark favours, on
+# walk-forward gains (docs/certify.md says why).
+CERTIFY_DEFAULTS: dict[str, Any] = {"method": "blockwise_maxt", "gains": "walk_forward"}
 REFERENCES = ("best_baseline", *BASELINES)
 
 Rule = Callable[[Any], "str | None"]   # a problem with the value ("must be ..."), or None when fine
@@ -79,11 +81,19 @@ RULES: dict[str, Rule] = {
     "tuning.n_startup_trials": _int(0),
     "tuning.grid_limit": _int(0),
     "tuning.max_batch": _int(1),
-    "certify.method": _choice(RADIUS_METHODS),
+    "certify.method": _choice(METHODS),
     "certify.delta": _open_unit,
     "certify.eps": _real(0.0),
     "certify.eta": _real(0.0),
     "certify.block": _int(0),
+    "certify.gains": _choice(tuple(g for g in GAIN_SOURCES if g != "replications")),  # replications: benchmarks only
+    "certify.eps_estimator": _choice(EPS_ESTIMATORS),
+    "certify.eps_level": _open_unit,
+    "certify.reps": _int(99),
+    "certify.seed": _int(0),
+    "certify.horizon": _int(0),
+    "certify.max_folds": _int(1),
+    "certify.min_history": _int(0),
     "sandbox.backend": _choice(SANDBOX_BACKENDS),
     "evaluation.candidate_budget_s": _positive,
     "evaluation.tuning_hosts": _int(1),
@@ -139,7 +149,7 @@ class BaselineSettings:
 class EvolveConfig:
     search: SearchConfig = field(default_factory=SearchConfig)
     tuning: TuningConfig = field(default_factory=TuningConfig)
-    certify: GateConfig = field(default_factory=lambda: GateConfig(method="blockwise_t"))
+    certify: GateConfig = field(default_factory=lambda: GateConfig(**CERTIFY_DEFAULTS))
     sandbox: str = "auto"
     evaluation: EvaluatorConfig = field(default_factory=EvaluatorConfig)
     replay: ReplaySettings = field(default_factory=ReplaySettings)
@@ -193,10 +203,11 @@ class EvolveConfig:
             tables[name] = dict(table)
         search = SearchConfig(**tables["search"])
         tuning = TuningConfig(**tables["tuning"], seed=search.seed)
-        gate_raw = {k: (float(v) if k in ("delta", "eps", "eta") else v) for k, v in tables["certify"].items()}
+        gate_raw = {k: (float(v) if k in ("delta", "eps", "eta", "eps_level") else v)
+                    for k, v in tables["certify"].items()}
         if gate_raw.get("block") == 0:
             gate_raw["block"] = None
-        gate = GateConfig(**{"method": "blockwise_t", **gate_raw})
+        gate = GateConfig(**{**CERTIFY_DEFAULTS, **gate_raw})
         ev_raw = {k: (float(v) if k == "candidate_budget_s" else v) for k, v in tables["evaluation"].items()}
         try:
             replay = ReplaySettings(**tables["replay"])

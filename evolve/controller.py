@@ -13,10 +13,13 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from certify import Deployment, gain_bound, pairs_budget
+import numpy as np
+
+from certify import Deployment, EpsEstimator, EpsInputs, GainSource, choose_eps, gain_bound, pairs_budget, window_gaps
 from evaluation.records import EvalRecord, EvalStatus
 from evaluation.trusted import TrustedEvaluator
 from evolve.config import EvolveConfig
+from evolve.oos import OutOfSampleScorer
 from evolve.pool import Member, Pool
 from evolve.proposer import Feedback, Outcome, PoolEntry, Proposal, ProposalContext, Proposer, ProposerUnavailable
 from evolve.rundir import RunDir
@@ -51,13 +54,21 @@ def gain_bound_for(ws: Workspace) -> float:
 
 
 class Controller:
+    """One period's search. ``incumbents`` ((name, source) pairs, e.g. the policy deployed
+    last period) join the initial pool and are re-tuned like the baselines; ``period_gaps``
+    (replay-vs-forward gain gaps of past periods) feed the eps estimator."""
+
     def __init__(self, ws: Workspace, run_dir: RunDir, config: EvolveConfig,
-                 evaluator: TrustedEvaluator, proposer: Proposer):
+                 evaluator: TrustedEvaluator, proposer: Proposer, *,
+                 incumbents: tuple[tuple[str, str], ...] = (), period_gaps: tuple[float, ...] = ()):
         self.ws, self.rd, self.cfg, self.ev, self.proposer = ws, run_dir, config, evaluator, proposer
         self.done = run_dir.evaluated()
         self.feedback: list[Feedback] = []
-        self.refined: set[str] = set()
         self.proposer_down = False
+        self.incumbents, self.period_gaps = incumbents, period_gaps
+        gate = config.certify
+        needs_oos = gate.source is GainSource.WALK_FORWARD or gate.eps_estimator != EpsEstimator.CONSTANT.value
+        self.oos = OutOfSampleScorer(ws, evaluator, gate, run_dir) if needs_oos else None
 
     def _proposals(self, pool: Pool, round_no: int) -> list[Proposal]:
         if self.proposer_down:
@@ -98,11 +109,15 @@ class Controller:
             log.info("candidate %s (%s) %s: %s", cid, name, rec.status.value, rec.error)
         return rec
 
+    def _member(self, rec: EvalRecord, source: str, origin: str, round_no: int) -> Member:
+        oos = self.oos.score(rec.candidate_id, source, rec.name) if self.oos is not None else None
+        return Member(rec, source, origin, round_no, oos=oos)
+
     def _initial_pool(self) -> Pool:
         sc = self.cfg.search
         per_round = sc.candidates_per_round
-        n_base = len(self.ws.baselines) + int(self.cfg.baselines.orpr)
-        pool = Pool(self.cfg.certify, pairs_budget(n_base, sc.rounds * per_round),
+        initial = len(self.ws.baselines) + int(self.cfg.baselines.orpr) + len(self.incumbents)
+        pool = Pool(self.cfg.certify, pairs_budget(initial, sc.rounds * per_round),
                     gain_bound_for(self.ws), self.ws.spec.problem.lead_time)
         # Pre-tuned parameters are daily-review parameters; under periodic review (R > 1) re-tune them.
         daily = self.cfg.replay.backend_config.review_period == 1
@@ -112,15 +127,23 @@ class Controller:
             er = self._evaluate(src, name, cid, 0, "baseline", params=rec.params if daily else None)
             if not er.ok:
                 raise RuntimeError(f"baseline {name} failed in the trusted evaluator: {er.error}")
-            pool.add_initial(Member(er, src, "baseline", 0))
+            pool.add_initial(self._member(er, src, "baseline", 0))
         if self.cfg.baselines.orpr:
             self._add_orpr_baseline(pool)
+        for name, src in self.incumbents:
+            er = self._evaluate(src, name, f"incumbent-{source_hash(src)}", 0, "incumbent")
+            if er.ok:
+                pool.add_initial(self._member(er, src, "incumbent", 0))
+            else:
+                log.warning("incumbent %s failed in the trusted evaluator: %s", name, er.error)
         if sc.reference == "best_baseline":
             ref = min(pool.members.values(), key=lambda m: (m.record.replay_cost, m.id)).id
         else:
             ref = f"baseline-{sc.reference}"
             if ref not in pool.members:
                 raise ValueError(f"search.reference {sc.reference!r} is not a baseline ({', '.join(self.ws.baselines)})")
+        pool.eps = self._eps(pool, ref)
+        log.info("eps = %.4g (%s: %s)", pool.eps.value, pool.eps.estimator.value, pool.eps.detail)
         pool.certify_initial(ref)
         if not any(int(r.get("round", -1)) == 0 for r in self.rd.read("champion_history.jsonl")):
             self.rd.append("champion_history.jsonl", {"round": 0, "champion": pool.champion_id, "reference": ref})
@@ -143,12 +166,25 @@ class Controller:
             raise RuntimeError(f"the OR-label baseline failed in the trusted evaluator: {er.error}")
         log.info("OR-label baseline: v = %g days, alpha_loss = %.4f, turnover %.2f (target %.2f from %s)",
                  label.v, label.alpha_loss, label.turnover, label.target_turnover, inc.record.name)
-        pool.add_initial(Member(er, src, "baseline", 0))
+        pool.add_initial(self._member(er, src, "baseline", 0))
+
+    def _eps(self, pool: Pool, ref: str):
+        """eps from the baselines' window gaps (fixed before any candidate is seen) and past periods."""
+        gate = self.cfg.certify
+        gaps = None
+        base = [m for m in pool.members.values() if m.id != ref and m.oos is not None]
+        if self.oos is not None and base and pool.members[ref].oos is not None:
+            r = pool.members[ref]
+            gaps = window_gaps(np.column_stack([r.costs - m.costs for m in base]),
+                               np.column_stack([r.oos.costs - m.oos.costs for m in base]),
+                               [f.score_days for f in self.oos.plan.folds], self.oos.plan.first_day)
+        inputs = EpsInputs(window_gaps=gaps, period_gaps=np.asarray(self.period_gaps, float) if self.period_gaps else None)
+        return choose_eps(gate.eps_estimator, inputs, gate.source, level=gate.eps_level, constant=gate.eps)
 
     def _context(self, pool: Pool, round_no: int) -> ProposalContext:
         entries = tuple(
             PoolEntry(m.id, m.record.name, m.source, float(m.record.replay_cost), dict(m.record.params),
-                      "refined" if m.id in self.refined else m.origin,
+                      "refined" if m.id in pool.refined else m.origin,
                       None if m.safety is None else float(m.safety.lcb))
             for m in pool.members.values()
         )
@@ -161,7 +197,7 @@ class Controller:
             return cid
         rec = self._evaluate(proposal.source, proposal.name, cid, round_no, self.proposer.name)
         if rec.ok:
-            result = pool.admit(Member(rec, proposal.source, self.proposer.name, round_no))
+            result = pool.admit(self._member(rec, proposal.source, self.proposer.name, round_no))
             status, message = result.status, result.message
         else:
             status, message = "failed" if rec.status is EvalStatus.FAILED else "rejected", rec.error or ""
@@ -194,9 +230,10 @@ class Controller:
                 ids = [self._gate(pool, p, r, best_baseline, live=True) for p in proposals]
                 self.rd.append("rounds.jsonl", {"round": r, "candidates": ids, "champion": pool.champion_id})
             if sc.refine:
-                valid = [pool.members[c] for c in ids if c in pool.members]
+                # The round's best (by the gate's own gains) becomes a comparator for later rounds.
+                valid = [pool.members[c] for c in ids if c in pool.members and pool.gate_costs(pool.members[c]) is not None]
                 if valid:
-                    self.refined.add(min(valid, key=lambda m: m.record.replay_cost).id)
+                    pool.refined.append(max(valid, key=lambda m: (pool.mean_gain(m), m.id)).id)
             if r not in history:
                 self.rd.append("champion_history.jsonl", {"round": r, "champion": pool.champion_id})
             bar.update(1)

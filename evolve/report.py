@@ -56,6 +56,22 @@ def forward_summary(pool: Pool, deployment: Deployment, evaluator: TrustedEvalua
     return out
 
 
+def covers(c) -> str:
+    """What the deployed policy's certificate covers, in one sentence."""
+    where = (f"replay days {c.first_day}-{c.last_day}" if c.first_day is not None
+             else f"{c.n_segments} simulated replications")
+    if c.gain_source == "walk_forward":
+        what = ("the policy's structure with its tuning rule, scored out of sample on "
+                f"{where} ({c.n_segments} walk-forward segment(s)); the deployed parameters are "
+                "re-tuned on the whole replay window")
+    elif c.gain_source == "replications":
+        what = f"the tuned policy on {where}"
+    else:
+        what = (f"the tuned policy in-sample on {where}, the days it was tuned and selected on "
+                "(optimistic)")
+    return f"{c.guarantee} bound ({c.radius_kind}) for {what}"
+
+
 def render_report(workspace_name: str, pool: Pool, deployment: Deployment, fwd: ForwardSummary | None,
                   notice: str | None = None) -> str:
     """``notice`` (e.g. the proposer never ran, :mod:`evolve.runinfo`) becomes the first line."""
@@ -74,7 +90,8 @@ def render_report(workspace_name: str, pool: Pool, deployment: Deployment, fwd: 
         c = deployment.certificate
         lines.append(f"  certificate vs {c.comparator_id}: n={c.n} mean gain={c.mean_gain:.4f} sd={c.sd_gain:.4f} "
                      f"{c.radius_kind} radius={c.radius:.4f} LCB={c.lcb:.4f} UCB={c.ucb:.4f} "
-                     f"delta={c.delta:g} N_t={c.n_pairs} eps={c.eps:g}")
+                     f"delta={c.delta:g} N_t={c.n_pairs} eps={c.eps:g} ({c.eps_estimator})")
+        lines.append(f"  covers: {covers(c)}")
         lines.append(f"  note: {c.note}")
     lines.append(f"  params: {', '.join(f'{k}={v:.4g}' for k, v in dep.record.params.items()) or '(none)'}")
     lines += ["", "replay cost per day (trusted replay):"]

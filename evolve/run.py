@@ -19,7 +19,7 @@ from evolve.report import ForwardSummary, forward_summary, render_report
 from evolve.report_html import write_run_report
 from evolve.rundir import RunDir, RunDirError
 from evolve.runinfo import deployable_source, record_resume, report_notice
-from inventory.workspace import Workspace, load_workspace, manifest_digest
+from inventory.workspace import HIDDEN_DIR, Workspace, load_workspace, manifest_digest
 from orpr.backend import make_backend
 
 log = logging.getLogger(__name__)
@@ -41,6 +41,19 @@ def default_run_dir(ws: Workspace, root: Path = Path("runs")) -> Path:
     return root / f"{ws.name}-{stamp}"
 
 
+@dataclass(frozen=True)
+class PeriodContext:
+    """What a period inherits (``evolve --periods``): incumbent policies and past gaps.
+
+    With a context the run also replays every safety-certified member on the forward
+    window and writes ``period.json``: per member, the certified mean gain, the gain it
+    realised forward, and their gap (the next period's eps data).
+    """
+
+    incumbents: tuple[tuple[str, str], ...] = ()
+    period_gaps: tuple[float, ...] = ()
+
+
 def execute(
     workspace: Path | None,
     config: EvolveConfig | None,
@@ -51,6 +64,7 @@ def execute(
     progress: bool = True,
     meta: Mapping[str, Any] | None = None,
     resume_changes: Mapping[str, Any] | None = None,
+    period: PeriodContext | None = None,
 ) -> RunOutcome:
     """Run (or resume) evolve on a workspace and write the report into the run directory.
 
@@ -85,7 +99,7 @@ def execute(
                    "workspace_manifest_sha256": manifest_digest(ws.root),
                    "started": datetime.now(timezone.utc).isoformat()}, config.to_dict())
     try:
-        return _run(ws, rd, config, proposer_factory, progress, start)
+        return _run(ws, rd, config, proposer_factory, progress, start, period)
     except OSError as exc:
         where = Path(exc.filename) if exc.filename else None
         if where is not None and rd.root.resolve() in (where.resolve(), *where.resolve().parents):
@@ -96,17 +110,43 @@ def execute(
         rd.unlock()
 
 
+def period_gaps(pool, deployment, evaluator: TrustedEvaluator) -> dict:
+    """Certified vs realised forward gain of every safety-certified member (and the deployment)."""
+    def fwd(m) -> float | None:
+        res = evaluator.forward(m.source, m.record.name, m.id, m.record.params, vectorised=m.record.vectorised)
+        return None if res.error else res.forward_cost
+    ref = pool.members[pool.reference_id]
+    ref_cost = fwd(ref)
+    members = {}
+    for m in pool.members.values():
+        if m.safety is None or m.id == ref.id or ref_cost is None:
+            continue
+        cost = fwd(m)
+        if cost is None:
+            continue
+        realised = ref_cost - cost
+        members[m.id] = {"certified_gain": m.safety.mean_gain, "realised_gain": realised,
+                         "gap": m.safety.mean_gain - realised, "forward_cost": cost}
+    return {"reference_id": ref.id, "reference_forward_cost": ref_cost, "deployed_id": deployment.deployed_id,
+            "members": members}
+
+
 def _run(ws: Workspace, rd: RunDir, config: EvolveConfig, proposer_factory: ProposerFactory, progress: bool,
-         start: float) -> RunOutcome:
+         start: float, period: PeriodContext | None = None) -> RunOutcome:
     log.info("run directory: %s", rd.root)
     proposer = proposer_factory(config, ws, rd)
     _check_proposer(rd, proposer)
-    evaluator = TrustedEvaluator(ws, open_hosts(config.sandbox), config.tuning, validator=policy_validator(),
+    evaluator = TrustedEvaluator(ws, open_hosts(config.sandbox, hidden=(ws.root / HIDDEN_DIR,)), config.tuning, validator=policy_validator(),
                                  config=config.evaluation, backend=make_backend(config.replay.backend_config))
     try:
-        pool, deployment = Controller(ws, rd, config, evaluator, proposer).run(progress=progress)
+        ctx = period or PeriodContext()
+        pool, deployment = Controller(ws, rd, config, evaluator, proposer, incumbents=ctx.incumbents,
+                                      period_gaps=ctx.period_gaps).run(progress=progress)
         dep = pool.members[deployment.deployed_id]
         fwd = forward_summary(pool, deployment, evaluator) if ws.has_forward else None
+        if period is not None and ws.has_forward:
+            rd.write_text("period.json", json.dumps(period_gaps(pool, deployment, evaluator), indent=1,
+                                                    sort_keys=True) + "\n")
     finally:
         for closing in (evaluator.close, proposer.close):
             try:

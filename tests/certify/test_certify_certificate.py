@@ -116,8 +116,8 @@ def test_certificate_is_frozen():
 def test_summary_is_one_line_with_numbers_and_gates():
     s = make().summary()
     assert "\n" not in s
-    for part in ("cand-1 vs ref", "[hoeffding]", "n=100", "mean=+0.7500", "r=0.5000",
-                 "LCB=+0.2500", "UCB=+1.2500", "eps=0.1000", "safety=PASS", "improvement=-"):
+    for part in ("cand-1 vs ref", "[hoeffding, screen, in_sample]", "n=100", "mean=+0.7500", "r=0.5000",
+                 "LCB=+0.2500", "UCB=+1.2500", "eps=0.1000 (constant)", "safety=PASS", "improvement=-"):
         assert part in s
     assert "safety=FAIL" in make(safety_pass=False).summary()
 

@@ -18,8 +18,9 @@ def test_table_rows_align_and_carry_numbers():
     a, b = certs()
     lines = format_certificate_table([a, b]).splitlines()
     header, rule, row_a, row_b = lines[:4]
-    assert header.split() == ["candidate", "comparator", "radius", "n", "mean", "sd", "r",
-                              "LCB", "UCB", "eps", "eta", "safety", "improve"]
+    assert header.split() == ["candidate", "comparator", "radius", "gains", "guarantee", "n",
+                              "mean", "sd", "r", "LCB", "UCB", "eps", "eta", "safety", "improve"]
+    assert row_a.split()[3:5] == ["in_sample", "screen"]
     assert row_a.startswith("tilted-cbs-with-a-long-name  base_stock")
     assert row_b.index("champion") == row_a.index("base_stock") == header.index("comparator")
     assert f"{a.lcb:+.4f}" in row_a and f"{b.ucb:+.4f}" in row_b
