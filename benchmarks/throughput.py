@@ -74,6 +74,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--trials", type=int, default=16)
     ap.add_argument("--sandbox", default="none", choices=("none", "bwrap", "docker", "auto"))
     ap.add_argument("--noop-tasks", type=int, default=200, help="no-op tasks for the per-task overhead")
+    ap.add_argument("--address", default=None, help="Ray cluster to join (default: a private local instance)")
+    ap.add_argument("--ray-workers", type=int, default=2, help="Ray actors (default 2)")
     args = ap.parse_args(argv)
     settings = BenchSettings(with_overrides(EvolveConfig(), search_rounds=args.rounds,
                                             search_candidates_per_round=args.candidates,
@@ -83,17 +85,18 @@ def main(argv: list[str] | None = None) -> int:
         scratch = Path(tmp)
         items = entries(args, scratch)
         t0 = time.perf_counter()
-        ray_ex = RayExecutor(2, sandbox=args.sandbox)
+        ray_ex = RayExecutor(args.ray_workers, args.address, sandbox=args.sandbox)
         ray_ex.worker_pids()
         ray_start = time.perf_counter() - t0
-        times: dict[str, list[float]] = {"local, 1 process": [], "local pool, 2 processes": [], "Ray, 2 workers": []}
+        ray_label = f"Ray, {args.ray_workers} workers"
+        times: dict[str, list[float]] = {"local, 1 process": [], "local pool, 2 processes": [], ray_label: []}
         try:
             for rep in range(args.repeats):
                 with SerialExecutor() as ex:
                     times["local, 1 process"].append(sweep_seconds(ex, items, settings, scratch / f"l1-{rep}"))
                 with ProcessExecutor(2) as ex:
                     times["local pool, 2 processes"].append(sweep_seconds(ex, items, settings, scratch / f"l2-{rep}"))
-                times["Ray, 2 workers"].append(sweep_seconds(ray_ex, items, settings, scratch / f"r2-{rep}"))
+                times[ray_label].append(sweep_seconds(ray_ex, items, settings, scratch / f"r2-{rep}"))
             with ProcessExecutor(2) as ex:
                 local_ms = per_task_ms(ex, args.noop_tasks)
             ray_ms = per_task_ms(ray_ex, args.noop_tasks)
@@ -108,11 +111,12 @@ def main(argv: list[str] | None = None) -> int:
     for label, ts in times.items():
         best = min(ts)
         print(f"{label:26s} {best:11.1f} {statistics.median(ts):9.1f} {60 * len(items) / best:8.2f} {base / best:8.2f}x")
-    ray_ws = (min(times["Ray, 2 workers"]) - min(times["local pool, 2 processes"])) / len(items)
-    print(f"Ray cluster start (private local instance, 2 actors): {ray_start:.1f} s, once per sweep")
+    ray_ws = (min(times[ray_label]) - min(times["local pool, 2 processes"])) / len(items)
+    where = args.address or "private local instance"
+    print(f"Ray cluster start ({where}, {args.ray_workers} actors): {ray_start:.1f} s, once per sweep")
     print(f"no-op task round trip: Ray {ray_ms:.2f} ms, local pool {local_ms:.2f} ms "
           f"-> Ray overhead {ray_ms - local_ms:+.2f} ms per task")
-    print(f"Ray vs local pool, 2 workers each, per workspace: {ray_ws:+.2f} s "
+    print(f"Ray ({args.ray_workers} workers) vs local pool (2), per workspace: {ray_ws:+.2f} s "
           f"({100 * ray_ws * len(items) / min(times['local pool, 2 processes']):+.1f}% of the local sweep)")
     return 0
 
