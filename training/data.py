@@ -91,20 +91,21 @@ def suite_names(suite: Path) -> list[str]:
     return sorted(p.name for p in Path(suite).iterdir() if (p / "workspace.toml").exists())
 
 
-def build_prompt(ws: Workspace, budget: int) -> tuple[dict[str, str], ...]:
-    """The agent's opening conversation for ``ws``: system prompt and round-1 briefing.
-
-    The pool shown is the workspace's five baselines with their pre-tuned replay costs; the
-    best one is champion and reference, as at the start of an evolve run.
-    """
+def workspace_context(ws: Workspace) -> ProposalContext:
+    """Round 1 of an evolve run on ``ws``: the five baselines with their pre-tuned replay costs, the best
+    one champion and reference."""
     if not ws.baselines:
         raise WorkspaceError(ws.root, "baseline_policies", "has no tuned baselines to brief the agent with")
     pool = tuple(PoolEntry(f"baseline-{b.name}", b.name, ws.baseline_source(b.name), b.replay_cost, dict(b.params),
                            "baseline") for b in ws.baselines.values())
     best = min(pool, key=lambda e: e.replay_cost)
-    ctx = ProposalContext(ws, 1, 1, 0, pool, best.candidate_id, best.candidate_id)
+    return ProposalContext(ws, 1, 1, 0, pool, best.candidate_id, best.candidate_id)
+
+
+def build_prompt(ws: Workspace, budget: int) -> tuple[dict[str, str], ...]:
+    """The agent's opening conversation for ``ws``: system prompt and round-1 briefing (:func:`workspace_context`)."""
     return ({"role": "system", "content": system_prompt(budget)},
-            {"role": "user", "content": briefing(ctx, budget=budget, feedback_items=0, extras=[])})
+            {"role": "user", "content": briefing(workspace_context(ws), budget=budget, feedback_items=0, extras=[])})
 
 
 def rows_for(paths: Iterable[Path], budget: int) -> list[PromptRow]:
