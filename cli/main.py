@@ -5,6 +5,7 @@
     invevolve examples --out workspaces   rebuild the shipped example workspaces
     invevolve score --workspace DIR FILE  trusted score of one policy file (replay + test window)
     invevolve datagen ...                 benchmark suites (synthetic, cj, classical, summary)
+    invevolve train sft|grpo|eval ...     train the policy-writing LLM (docs/training.md)
 """
 from __future__ import annotations
 
@@ -75,6 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
         log.debug("datagen unavailable: %s", exc)
     else:
         register(sub)
+    from training.cli import register as register_train  # argparse only; torch/TRL load when a command runs
+    register_train(sub)
     return ap
 
 

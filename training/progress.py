@@ -9,6 +9,7 @@ One ``metrics.jsonl`` line per optimizer step:
 | ``frac_zero_variance_groups`` | share of groups (G rollouts of one prompt) whose rewards are all equal |
 | ``kl`` | mean KL to the reference policy (TRL; absent when beta = 0) |
 | ``loss``, ``grad_norm``, ``learning_rate`` | from TRL |
+| ``rollouts``, ``tool_calls`` | rollouts of the step on this process and their tool calls |
 | ``model_tokens``, ``tool_tokens``, ``prompt_tokens`` | tokens of this step's rollouts on this process (sampled / tool results and template / prompts) |
 | ``tokens_total`` | TRL's cumulative count of prompt + completion tokens (all processes) |
 | ``successes``, ``valid_submissions``, ``margin_mean`` | trusted-reward outcomes on this process; margin = best baseline cost - cost |
@@ -165,6 +166,7 @@ class MetricsCallback(TrainerCallback):
             "prompt_tokens": sum(len(r.prompt_ids) for r in stats.rollouts),
             "tokens_total": logs.get("num_tokens"),
             "rollouts": len(stats.rollouts),
+            "tool_calls": sum(r.tool_calls for r in stats.rollouts),
             "successes": sum(1 for o in stats.outcomes if o.reward > 0),
             "valid_submissions": sum(1 for o in stats.outcomes if o.valid),
             "margin_mean": _mean([o.margin for o in stats.outcomes if o.margin is not None]),

@@ -14,13 +14,14 @@ from pathlib import Path
 
 import pytest
 
+pytest.importorskip("transformers")
+pytest.importorskip("trl")
+
 from tests.training.conftest import WINNING_SCRIPT, forcing_bias
 from training.config import ConfigError, TrainConfig
 from training.data import training_rows
 from training.grpo import build_trainer, last_checkpoint, train_grpo
 from training.models import load_tokenizer
-
-pytest.importorskip("trl")
 
 
 def _config(tiny_model: Path, mini_suite: Path, **grpo) -> TrainConfig:
@@ -71,16 +72,17 @@ def test_one_grpo_step_changes_the_policy(tiny_model, mini_suite, shell_factory,
     assert "vllm" not in sys.modules                                        # CPU runs never import vLLM
 
 
+@pytest.mark.slow
 def test_checkpoint_and_resume(tiny_model, mini_suite, shell_factory, tmp_path):
     out = tmp_path / "run"
     with pytest.raises(ConfigError, match="nothing to resume"):
         train_grpo(_config(tiny_model, mini_suite), out, resume=True, shell_factory=shell_factory)
-    train_grpo(_config(tiny_model, mini_suite, max_steps=1), out, shell_factory=shell_factory,
+    train_grpo(_config(tiny_model, mini_suite, max_steps=1, num_generations=2), out, shell_factory=shell_factory,
                generation_kwargs=_bias(tiny_model))
     ckpt = last_checkpoint(out)
     assert ckpt is not None and ckpt.name == "checkpoint-1" and (out / "final" / "config.json").exists()
     with pytest.raises(ConfigError, match="--resume"):
-        train_grpo(_config(tiny_model, mini_suite, max_steps=2), out, shell_factory=shell_factory)
+        train_grpo(_config(tiny_model, mini_suite, max_steps=2, num_generations=2), out, shell_factory=shell_factory)
     # An interrupted save (no trainer_state.json) is never resumed from.
     (out / "checkpoint-7").mkdir()
     (out / "checkpoint-7" / "config.json").write_text("{}")
@@ -88,7 +90,8 @@ def test_checkpoint_and_resume(tiny_model, mini_suite, shell_factory, tmp_path):
     # A stale metrics line from beyond the checkpoint (the step that was interrupted) is dropped.
     with (out / "metrics.jsonl").open("a") as fh:
         fh.write(json.dumps({"step": 2, "stale": True}) + "\n")
-    train_grpo(_config(tiny_model, mini_suite, max_steps=2), out, resume=True, shell_factory=shell_factory,
+    train_grpo(_config(tiny_model, mini_suite, max_steps=2, num_generations=2), out, resume=True,
+               shell_factory=shell_factory,
                generation_kwargs=_bias(tiny_model))
     state = json.loads((last_checkpoint(out) / "trainer_state.json").read_text())
     assert state["global_step"] == 2 and last_checkpoint(out).name == "checkpoint-2"

@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 
+pytest.importorskip("transformers")
+
 from inventory.workspace import load_workspace
 from tests.training.conftest import WINNING_POLICY, WINNING_SCRIPT
 from tests.training.scripted import ScriptedGenerator

@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+pytest.importorskip("transformers")
+pytest.importorskip("trl")
+
 from agent.trajectory import read_trajectories
 from tests.training.conftest import WINNING_POLICY
 from tests.training.scripted import write_trajectories
