@@ -102,6 +102,7 @@ def plain_trl_steps(model_dir: Path, rows: list, args: argparse.Namespace, devic
     """Baseline: TRL's own single-turn GRPO (its generation, no tools), same model, prompts and batch."""
     import torch
     from datasets import Dataset
+    from transformers import PrinterCallback
     from trl import GRPOConfig, GRPOTrainer
 
     from training.models import load_tokenizer
@@ -110,7 +111,7 @@ def plain_trl_steps(model_dir: Path, rows: list, args: argparse.Namespace, devic
     vllm = device == "cuda" and not args.no_vllm
     cfg = GRPOConfig(output_dir=str(Path(args.out) / "plain"), per_device_train_batch_size=8, num_generations=4,
                      max_steps=args.steps, max_completion_length=args.max_tokens_per_turn, beta=0.001,
-                     learning_rate=1e-6, logging_steps=1, save_strategy="no", report_to=[], disable_tqdm=True,
+                     learning_rate=1e-6, lr_scheduler_type="constant", logging_steps=1, save_strategy="no", report_to=[], disable_tqdm=True,
                      use_cpu=device == "cpu", bf16=device == "cuda", gradient_checkpointing=device == "cuda",
                      model_init_kwargs={"dtype": "bfloat16" if device == "cuda" else "float32"}, use_vllm=vllm,
                      **({"vllm_mode": "colocate", "vllm_enable_sleep_mode": True,
@@ -119,6 +120,7 @@ def plain_trl_steps(model_dir: Path, rows: list, args: argparse.Namespace, devic
     trainer = GRPOTrainer(model=str(model_dir), reward_funcs=lambda completions, **kw: [0.0] * len(completions),
                           args=cfg, processing_class=tok, callbacks=[timer],
                           train_dataset=Dataset.from_list([{"prompt": list(r.prompt)} for r in rows] * 2))
+    trainer.remove_callback(PrinterCallback)
     trainer.train()
     del trainer
     if device == "cuda":

@@ -89,7 +89,7 @@ def evaluate_checkpoint(checkpoint: str | Path, config: TrainConfig, suite: str 
     import torch
 
     from agent.proposer import sandbox_shell_factory
-    from training.models import eos_ids, load_tokenizer
+    from training.models import eos_ids, load_tokenizer, model_context_length
 
     checkpoint, out = Path(checkpoint), Path(out)
     if not checkpoint.is_dir():
@@ -106,8 +106,9 @@ def evaluate_checkpoint(checkpoint: str | Path, config: TrainConfig, suite: str 
                                                     max_output=max(4 * r.max_output, 8000))
     tasks = [RolloutTask(row.workspace, row.prompt[0]["content"], row.prompt[1]["content"], e.seed + 1000 * k + i)
              for i, row in enumerate(rows) for k in range(e.episodes)]
-    limits = RolloutLimits(r.budget, r.max_tokens_per_turn, r.max_sequence_tokens, r.max_output, r.command_timeout,
-                           e.temperature)
+    context = model_context_length(checkpoint)
+    limits = RolloutLimits(r.budget, r.max_tokens_per_turn, min(r.max_sequence_tokens, context or r.max_sequence_tokens),
+                           r.max_output, r.command_timeout, e.temperature)
     log.info("evaluating %s on %d held-out workspaces x %d episode(s)", checkpoint, len(rows), e.episodes)
     rollouts = run_rollouts(tasks, gen, tok, shells, limits, concurrency=r.concurrency, batch_wait=r.batch_wait)
     outcomes = TrustedReward(config.reward).score_many([(ro.workspace, ro.submission) for ro in rollouts])

@@ -34,7 +34,8 @@ from typing import Any, Sequence
 from training.config import ConfigError, GenerationBackend, TrainConfig
 from training.data import PromptRow, prompt_key, training_rows
 from training.generation import HFGenerator, TokenGenerator, VLLMEngineGenerator, VLLMServerGenerator
-from training.models import device_and_dtype, eos_ids, load_tokenizer, peft_config, resolve_model_dir
+from training.models import (device_and_dtype, eos_ids, load_tokenizer, model_context_length, peft_config,
+                             resolve_model_dir)
 from training.progress import REWARD_NAME, MetricsCallback, StepLog
 from training.reward import TrustedReward
 from training.rollout import RolloutLimits, RolloutTask, ShellFactory, run_rollouts
@@ -60,26 +61,36 @@ def resolve_backend(config: TrainConfig, device: str) -> GenerationBackend:
     return backend
 
 
-def grpo_args(config: TrainConfig, output: Path, device: str, dtype: Any, backend: GenerationBackend,
-              **overrides: Any) -> Any:
-    """TRL ``GRPOConfig`` from the project config (``overrides`` are GRPOConfig fields, e.g. in tests)."""
-    import torch
-    from trl import GRPOConfig
-
-    g, r, gen = config.grpo, config.rollout, config.generation
-    world = int(os.environ.get("WORLD_SIZE", "1"))
+def per_device_batch(config: TrainConfig, world: int) -> int:
+    """Rollouts per process and micro-batch: prompts x G per step, split over processes and accumulation."""
+    g = config.grpo
     rollouts = g.prompts_per_step * g.num_generations
     per_device, rem = divmod(rollouts, world * g.gradient_accumulation_steps)
     if rem or per_device < 1:
         raise ConfigError(f"grpo: {g.prompts_per_step} prompts x {g.num_generations} rollouts = {rollouts} per step "
                           f"is not divisible by {world} process(es) x {g.gradient_accumulation_steps} accumulation steps")
+    return per_device
+
+
+def grpo_args(config: TrainConfig, output: Path, device: str, dtype: Any, backend: GenerationBackend, *,
+              max_sequence_tokens: int | None = None, **overrides: Any) -> Any:
+    """TRL ``GRPOConfig`` from the project config (``overrides`` are GRPOConfig fields, e.g. in tests).
+
+    ``max_sequence_tokens``: the rollout length actually used (the config's, capped at the model's context).
+    """
+    import torch
+    from trl import GRPOConfig
+
+    g, r, gen = config.grpo, config.rollout, config.generation
+    max_seq = max_sequence_tokens or r.max_sequence_tokens
+    per_device = per_device_batch(config, int(os.environ.get("WORLD_SIZE", "1")))
     vllm = backend is not GenerationBackend.TRANSFORMERS
     kwargs: dict[str, Any] = dict(
         output_dir=str(output), per_device_train_batch_size=per_device,
         gradient_accumulation_steps=g.gradient_accumulation_steps, num_generations=g.num_generations,
         max_steps=g.max_steps, learning_rate=g.learning_rate, lr_scheduler_type=g.lr_scheduler, beta=g.beta,
         epsilon=g.epsilon, loss_type=g.loss_type, temperature=g.temperature, top_p=g.top_p, seed=g.seed,
-        max_completion_length=r.max_sequence_tokens, mask_truncated_completions=g.mask_truncated_completions,
+        max_completion_length=max_seq, mask_truncated_completions=g.mask_truncated_completions,
         gradient_checkpointing=g.gradient_checkpointing, logging_steps=1, save_strategy="steps",
         save_steps=g.save_steps, save_total_limit=g.save_total_limit or None, report_to=[], disable_tqdm=True,
         use_cpu=device == "cpu", bf16=dtype == torch.bfloat16, fp16=False,
@@ -90,7 +101,7 @@ def grpo_args(config: TrainConfig, output: Path, device: str, dtype: Any, backen
         kwargs.update(vllm_mode="colocate" if backend is GenerationBackend.VLLM_COLOCATE else "server",
                       vllm_enable_sleep_mode=gen.vllm_sleep_mode, vllm_gpu_memory_utilization=gen.vllm_gpu_memory_utilization,
                       vllm_tensor_parallel_size=gen.vllm_tensor_parallel_size,
-                      vllm_max_model_length=gen.vllm_max_model_length or r.max_sequence_tokens,
+                      vllm_max_model_length=gen.vllm_max_model_length or max_seq,
                       vllm_server_base_url=gen.vllm_server_url)
     kwargs.update(overrides)
     return GRPOConfig(**kwargs)
@@ -196,6 +207,7 @@ def build_trainer(config: TrainConfig, output: Path, *, shell_factory: ShellFact
     """A ready ``GRPOTrainer`` and its step log (``rows`` and ``shell_factory`` default to the config's)."""
     import torch
     from datasets import Dataset
+    from transformers import PrinterCallback
     from trl import GRPOTrainer
 
     from agent.proposer import sandbox_shell_factory
@@ -211,12 +223,18 @@ def build_trainer(config: TrainConfig, output: Path, *, shell_factory: ShellFact
     if not rows:
         raise ConfigError("no training prompts")
     r = config.rollout
-    limits = RolloutLimits(r.budget, r.max_tokens_per_turn, r.max_sequence_tokens, r.max_output, r.command_timeout,
+    max_seq = r.max_sequence_tokens
+    context = model_context_length(model_dir)
+    if context and context < max_seq:
+        log.warning("rollout.max_sequence_tokens = %d exceeds the model's context of %d tokens; using %d",
+                    max_seq, context, context)
+        max_seq = context
+    limits = RolloutLimits(r.budget, r.max_tokens_per_turn, max_seq, r.max_output, r.command_timeout,
                            config.grpo.temperature)
     shells = shell_factory or sandbox_shell_factory(r.sandbox, command_timeout=r.command_timeout,
                                                     max_output=max(4 * r.max_output, 8000))
     step_log = StepLog(output, group_size=config.grpo.num_generations)
-    args = grpo_args(config, output, device, dtype, backend, **grpo_overrides)
+    args = grpo_args(config, output, device, dtype, backend, max_sequence_tokens=max_seq, **grpo_overrides)
     rollout = RolloutFunction({row.key: row for row in rows}, tok, eos_ids(model_dir, tok), shells, limits, config,
                               step_log, backend)
     records = [row.to_record() for row in rows]
@@ -228,6 +246,7 @@ def build_trainer(config: TrainConfig, output: Path, *, shell_factory: ShellFact
                           args=args, train_dataset=Dataset.from_list(records),
                           processing_class=tok, peft_config=peft_config(config.lora), rollout_func=rollout,
                           callbacks=[MetricsCallback(step_log)])
+    trainer.remove_callback(PrinterCallback)     # the metrics line and the bar replace the printed log dicts
     return trainer, step_log
 
 

@@ -109,6 +109,15 @@ def eos_ids(model_dir: str | Path, tokenizer: Any) -> frozenset[int]:
     return frozenset(ids)
 
 
+def model_context_length(model_dir: str | Path) -> int | None:
+    """``max_position_embeddings`` of the model (of its base, for an adapter), or None if not recorded."""
+    cfg = Path(base_model_of(model_dir) or model_dir) / "config.json"
+    if not cfg.exists():
+        return None
+    value = json.loads(cfg.read_text()).get("max_position_embeddings")
+    return int(value) if isinstance(value, int) else None
+
+
 def device_and_dtype(config: ModelConfig) -> tuple[str, Any]:
     import torch
 

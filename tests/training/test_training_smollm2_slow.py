@@ -22,7 +22,7 @@ pytest.importorskip("gguf")
 
 from agent.llm.hf_client import find_smollm2_gguf  # noqa: E402
 from tests.training.scripted import write_trajectories  # noqa: E402
-from tests.training.test_sft import NATIVE_LOSE, NATIVE_WIN  # noqa: E402
+from tests.training.test_training_sft import NATIVE_LOSE, NATIVE_WIN  # noqa: E402
 from training.config import TrainConfig  # noqa: E402
 
 log = logging.getLogger(__name__)

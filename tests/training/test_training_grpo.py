@@ -104,3 +104,34 @@ def test_training_rows_of_the_config_exclude_the_test_list(tiny_model, mini_suit
     cfg = _config(tiny_model, mini_suite)
     names = {r.name for r in training_rows(cfg.data, cfg.rollout.budget)}
     assert names == {"promo_a", "promo_b"}
+
+
+def test_gpu_generation_goes_through_trls_own_vllm_config():
+    """The vLLM paths are TRL's config (no GPU here: the config is checked, vLLM is never imported)."""
+    import torch
+
+    from training.config import GenerationBackend
+    from training.grpo import grpo_args, per_device_batch, resolve_backend
+
+    cfg = TrainConfig()
+    colo = grpo_args(cfg, Path("/tmp/unused"), "cuda", torch.float32, GenerationBackend.VLLM_COLOCATE)
+    assert (colo.use_vllm, colo.vllm_mode, colo.vllm_enable_sleep_mode) == (True, "colocate", True)
+    assert colo.vllm_gpu_memory_utilization == cfg.generation.vllm_gpu_memory_utilization
+    assert colo.vllm_max_model_length == cfg.rollout.max_sequence_tokens
+    assert (colo.num_generations, colo.per_device_train_batch_size, colo.beta, colo.epsilon) == (4, 8, 0.001, 0.2)
+    assert str(colo.lr_scheduler_type.value) == "constant" and colo.temperature == 1.0 and not colo.use_cpu
+    server = grpo_args(cfg, Path("/tmp/unused"), "cuda", torch.float32, GenerationBackend.VLLM_SERVER)
+    assert (server.vllm_mode, server.vllm_server_base_url) == ("server", cfg.generation.vllm_server_url)
+    plain = grpo_args(cfg, Path("/tmp/unused"), "cpu", torch.float32, GenerationBackend.TRANSFORMERS)
+    assert not plain.use_vllm and plain.use_cpu
+    # 8 processes: one rollout each; 3 processes cannot split 8 rollouts; accumulation splits further.
+    assert per_device_batch(cfg, 8) == 1 and per_device_batch(cfg.override(grpo={"gradient_accumulation_steps": 4}), 1) == 2
+    with pytest.raises(ConfigError, match="not divisible"):
+        per_device_batch(cfg, 3)
+    # Without a GPU, auto means transformers, and the vLLM backends are refused with a reason.
+    assert resolve_backend(cfg, "cpu") is GenerationBackend.TRANSFORMERS
+    with pytest.raises(ConfigError, match="CUDA"):
+        resolve_backend(cfg.override(generation={"backend": "vllm_colocate"}), "cpu")
+    with pytest.raises(ConfigError, match="tensor_parallel"):
+        resolve_backend(cfg.override(generation={"backend": "vllm_colocate", "vllm_tensor_parallel_size": 2}), "cuda")
+    assert "vllm" not in sys.modules
