@@ -37,12 +37,13 @@ from training.generation import HFGenerator, TokenGenerator, VLLMEngineGenerator
 from training.models import (device_and_dtype, eos_ids, load_tokenizer, model_context_length, peft_config,
                              resolve_model_dir)
 from training.progress import REWARD_NAME, MetricsCallback, StepLog
-from training.reward import TrustedReward
+from training.reward import RewardOutcome, RewardStatus, TrustedReward
 from training.rollout import RolloutLimits, RolloutTask, ShellFactory, run_rollouts
 
 log = logging.getLogger(__name__)
 
 CONFIG_FILE = "train_config.json"
+BROKEN = ("sandbox_error", "endpoint_error")   # rollouts that say nothing about the policy
 
 
 def resolve_backend(config: TrainConfig, device: str) -> GenerationBackend:
@@ -164,6 +165,10 @@ class RolloutFunction:
         rollouts = run_rollouts(tasks, self.generator(trainer), self.tokenizer, self.shell_factory, self.limits,
                                 concurrency=self.config.rollout.concurrency, batch_wait=self.config.rollout.batch_wait)
         self.step_log.add_rollouts(rollouts, time.monotonic() - t0)
+        broken = [r for r in rollouts if r.end_reason in BROKEN]
+        if broken and len(broken) == len(rollouts):
+            raise RuntimeError(f"every rollout of step {step} failed ({broken[0].end_reason}: {broken[0].error}); "
+                               "stopping rather than training on infrastructure failures")
         return {
             "prompt_ids": [r.prompt_ids for r in rollouts],
             "completion_ids": [r.completion_ids for r in rollouts],
@@ -171,11 +176,17 @@ class RolloutFunction:
             "env_mask": [r.env_mask for r in rollouts],
             "rollout_workspace": [r.workspace for r in rollouts],
             "rollout_submission": [r.submission for r in rollouts],
+            "rollout_end_reason": [r.end_reason for r in rollouts],
         }
 
 
 class RewardFunction:
-    """TRL reward function: the trusted reward of each rollout's submission (see :mod:`training.reward`)."""
+    """TRL reward function: the trusted reward of each rollout's submission (see :mod:`training.reward`).
+
+    A rollout whose sandbox or generation broke (``end_reason`` in :data:`BROKEN`) gets no
+    reward (None): TRL leaves it out of its group's baseline and gives it zero advantage,
+    as the agent's trajectories record such episodes with reward null.
+    """
 
     __name__ = REWARD_NAME
 
@@ -183,11 +194,16 @@ class RewardFunction:
         self.reward, self.step_log = reward, step_log
 
     def __call__(self, prompts: list, completions: list, *, rollout_workspace: list[str],
-                 rollout_submission: list[str | None], **kwargs: Any) -> list[float]:
+                 rollout_submission: list[str | None], rollout_end_reason: list[str],
+                 **kwargs: Any) -> list[float | None]:
         t0 = time.monotonic()
-        outcomes = self.reward.score_many(list(zip(rollout_workspace, rollout_submission)))
+        scored = [i for i, e in enumerate(rollout_end_reason) if e not in BROKEN]
+        got = self.reward.score_many([(rollout_workspace[i], rollout_submission[i]) for i in scored])
+        outcomes = [RewardOutcome(0.0, RewardStatus.UNSCORED, error=f"rollout {e}") for e in rollout_end_reason]
+        for i, o in zip(scored, got):
+            outcomes[i] = o
         self.step_log.add_outcomes(outcomes, time.monotonic() - t0)
-        return [o.reward for o in outcomes]
+        return [None if o.status is RewardStatus.UNSCORED else o.reward for o in outcomes]
 
 
 def _seed(base: int, step: int, rank: int, index: int) -> int:

@@ -9,7 +9,7 @@ One ``metrics.jsonl`` line per optimizer step:
 | ``frac_zero_variance_groups`` | share of groups (G rollouts of one prompt) whose rewards are all equal |
 | ``kl`` | mean KL to the reference policy (TRL; absent when beta = 0) |
 | ``loss``, ``grad_norm``, ``learning_rate`` | from TRL |
-| ``rollouts``, ``tool_calls`` | rollouts of the step on this process and their tool calls |
+| ``rollouts``, ``unscored``, ``tool_calls`` | rollouts of the step on this process, those whose sandbox or generation broke (no reward, zero advantage), their tool calls |
 | ``model_tokens``, ``tool_tokens``, ``prompt_tokens`` | tokens of this step's rollouts on this process (sampled / tool results and template / prompts) |
 | ``tokens_total`` | TRL's cumulative count of prompt + completion tokens (all processes) |
 | ``successes``, ``valid_submissions``, ``margin_mean`` | trusted-reward outcomes on this process; margin = best baseline cost - cost |
@@ -34,7 +34,7 @@ from typing import Any
 
 from transformers import TrainerCallback
 
-from training.reward import RewardOutcome
+from training.reward import RewardOutcome, RewardStatus
 from training.rollout import Rollout
 
 METRICS_FILE = "metrics.jsonl"
@@ -150,13 +150,14 @@ class MetricsCallback(TrainerCallback):
         stats = self.log.take()
         seconds = time.monotonic() - self._t_step
         self._total += seconds
-        rewards = [o.reward for o in stats.outcomes]
+        rewards = [o.reward for o in stats.outcomes if o.status is not RewardStatus.UNSCORED]
+        groups = [g for g, o in zip(stats.groups, stats.outcomes) if o.status is not RewardStatus.UNSCORED]
         record = {
             "step": state.global_step,
             "reward_mean": logs.get(f"rewards/{REWARD_NAME}/mean", _mean(rewards)),
             "reward_std": logs.get(f"rewards/{REWARD_NAME}/std", _std(rewards)),
             "frac_zero_variance_groups": logs.get("frac_reward_zero_std",
-                                                  zero_variance_fraction(rewards, stats.groups)),
+                                                  zero_variance_fraction(rewards, groups)),
             "kl": logs.get("kl"),
             "loss": logs.get("loss"),
             "grad_norm": logs.get("grad_norm"),
@@ -166,6 +167,7 @@ class MetricsCallback(TrainerCallback):
             "prompt_tokens": sum(len(r.prompt_ids) for r in stats.rollouts),
             "tokens_total": logs.get("num_tokens"),
             "rollouts": len(stats.rollouts),
+            "unscored": len(stats.outcomes) - len(rewards),
             "tool_calls": sum(r.tool_calls for r in stats.rollouts),
             "successes": sum(1 for o in stats.outcomes if o.reward > 0),
             "valid_submissions": sum(1 for o in stats.outcomes if o.valid),

@@ -41,6 +41,7 @@ class RewardStatus(str, Enum):
     FAILED = "failed"                  # did not load, tune or replay (includes sandbox deadlines)
     TIMEOUT = "timeout"                # the whole evaluation ran past reward.timeout
     ERROR = "error"                    # an exception outside the policy (e.g. a broken workspace)
+    UNSCORED = "unscored"              # the rollout itself broke (sandbox or generation failure): no reward at all
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from agent.episode import EpisodeLimits, run_episode
-from agent.llm.base import ChatResponse, LLMClient, LLMRequestError, ToolSpec, Usage
+from agent.llm.base import ChatResponse, EndpointError, LLMClient, LLMRequestError, ToolSpec, Usage
 from agent.llm.text_protocol import TextProtocolClient
 from sandbox.shell import ShellSession
 from training.generation import FinishReason, GenRequest, RequestBatcher, TokenGenerator
@@ -116,7 +116,11 @@ class TokenClient(LLMClient):
             tr.add_environment(env, plain)
         prompt_len = len(tr)
         req = GenRequest(tr.ids, min(max_tokens, room), temperature, seed, stop_when)
-        gen = self.generator.generate(req) if isinstance(self.generator, RequestBatcher) else self.generator.generate([req])[0]
+        try:
+            gen = (self.generator.generate(req) if isinstance(self.generator, RequestBatcher)
+                   else self.generator.generate([req])[0])
+        except Exception as exc:  # noqa: BLE001 - the episode ends with endpoint_error, the rollout is unscored
+            raise EndpointError(f"generation failed: {type(exc).__name__}: {exc}", fatal=True) from exc
         tr.add_model(gen.ids, gen.logprobs)
         self.last_finish = gen.finish
         text = tr.tokenizer.decode(gen.ids, skip_special_tokens=True)

@@ -52,7 +52,7 @@ def test_one_grpo_step_changes_the_policy(tiny_model, mini_suite, shell_factory,
     assert changed > 0, "the parameters did not move"
 
     (m,) = _lines(out / "metrics.jsonl")
-    assert m["step"] == 1 and m["rollouts"] == 8
+    assert m["step"] == 1 and m["rollouts"] == 8 and m["unscored"] == 0
     assert 0 < m["reward_mean"] < 1 and m["reward_std"] > 0           # reward variance was forced
     assert m["frac_zero_variance_groups"] < 1
     assert m["kl"] is not None and math.isfinite(m["loss"]) and m["grad_norm"] > 0

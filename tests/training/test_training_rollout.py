@@ -136,3 +136,34 @@ def test_concurrent_rollouts_share_batches(tok, promo_workspace, shell_factory):
     assert all(r.submission_rejected is False for r in rs)   # no final_submit.py: submit fails, nothing collected
     for r in rs:
         _check_lengths(r)
+
+
+class _BrokenGenerator(ScriptedGenerator):
+    def generate(self, requests):
+        raise RuntimeError("CUDA out of memory (simulated)")
+
+
+def test_broken_sandbox_or_generation_gives_an_unscored_rollout(tok, promo_workspace, shell_factory, tmp_path):
+    from training.config import RewardConfig
+    from training.grpo import RewardFunction
+    from training.progress import StepLog
+    from training.reward import RewardStatus, TrustedReward
+
+    def no_shell(root):
+        raise OSError("sandbox backend vanished")
+
+    limits = RolloutLimits(budget=2, max_tokens_per_turn=20, max_sequence_tokens=12000)
+    (a,) = run_rollouts([_task(promo_workspace, 2)], ScriptedGenerator(tok, []), tok, no_shell, limits)
+    (b,) = run_rollouts([_task(promo_workspace, 2)], _BrokenGenerator(tok, []), tok, shell_factory, limits)
+    assert a.end_reason == "sandbox_error" and "vanished" in a.error
+    assert b.end_reason == "endpoint_error" and "out of memory" in b.error
+    for r in (a, b):
+        _check_lengths(r)
+        assert sum(r.env_mask) == 0 and r.submission is None      # nothing of it reaches the loss
+    log = StepLog(tmp_path, group_size=2)
+    fn = RewardFunction(TrustedReward(RewardConfig(trials=10)), log)
+    got = fn([], [], rollout_workspace=[str(promo_workspace)] * 3, rollout_submission=[None, None, None],
+             rollout_end_reason=["sandbox_error", "budget", "endpoint_error"])
+    assert got == [None, 0.0, None]                              # no reward, not a zero reward
+    assert [o.status for o in log.take().outcomes] == [RewardStatus.UNSCORED, RewardStatus.NO_SUBMISSION,
+                                                       RewardStatus.UNSCORED]

@@ -69,7 +69,7 @@ def test_one_sft_step(trajectories, tiny_model, tmp_path):
 
     before = AutoModelForCausalLM.from_pretrained(str(tiny_model))
     after = AutoModelForCausalLM.from_pretrained(str(final))
-    diff = sum(float((a - b).abs().sum()) for a, b in zip(before.parameters(), after.parameters()))
+    diff = sum(float((a - b).detach().abs().sum()) for a, b in zip(before.parameters(), after.parameters()))
     assert diff > 0
     (line,) = [json.loads(x) for x in (tmp_path / "sft" / SFT_METRICS).read_text().splitlines()]
     assert line["step"] == 1 and math.isfinite(line["loss"])
