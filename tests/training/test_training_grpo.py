@@ -135,3 +135,28 @@ def test_gpu_generation_goes_through_trls_own_vllm_config():
     with pytest.raises(ConfigError, match="tensor_parallel"):
         resolve_backend(cfg.override(generation={"backend": "vllm_colocate", "vllm_tensor_parallel_size": 2}), "cuda")
     assert "vllm" not in sys.modules
+
+
+@pytest.mark.slow
+def test_lora_grpo_step_trains_only_the_adapter(tiny_model, mini_suite, shell_factory, tmp_path):
+    pytest.importorskip("peft")
+    import torch
+
+    from training.models import base_model_of, load_policy
+
+    cfg = _config(tiny_model, mini_suite, num_generations=2).override(
+        lora={"enabled": True, "r": 4, "alpha": 8, "target_modules": ["q_proj", "v_proj"]})
+    out = tmp_path / "lora"
+    trainer, _ = build_trainer(cfg, out, shell_factory=shell_factory, generation_kwargs=_bias(tiny_model))
+    params = dict(trainer.model.named_parameters())
+    before = {k: v.detach().clone() for k, v in params.items()}
+    trainer.train()
+    moved = {k for k, v in trainer.model.named_parameters() if not torch.equal(before[k], v.detach())}
+    assert moved and all("lora_" in k for k in moved)              # the base weights stay the reference
+    trainer.save_model(str(out / "checkpoint-manual"))
+    ckpt = out / "checkpoint-manual"
+    assert (ckpt / "adapter_config.json").exists() and base_model_of(ckpt) == Path(str(tiny_model))
+    model = load_policy(ckpt, "cpu", torch.float32)
+    ids = torch.tensor([[1, 2, 3, 4]])
+    trainer.model.eval()
+    assert torch.allclose(model(ids).logits, trainer.model(ids).logits, atol=1e-5)
