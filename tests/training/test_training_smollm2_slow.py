@@ -5,6 +5,8 @@ start) through the real rollout path (sandboxed episodes, trusted reward), a che
 saved and reloaded, and ``invevolve train eval`` on two held-out workspaces. Offline.
 Budgets are tiny (one tool call, 16 tokens per turn, 2 rollouts) to keep CI time modest;
 the point is that every piece runs on the real model, not that it learns in one step.
+Gradient checkpointing stays on (the default): without it the saved attention weights of
+two ~2,200-token sequences through 30 layers take over 10 GB on CPU.
 """
 from __future__ import annotations
 
@@ -59,8 +61,7 @@ def test_smollm2_sft_grpo_checkpoint_eval(mini_suite, promo_workspace, shell_fac
     write_trajectories(run, promo_workspace, [(NATIVE_WIN, True), (NATIVE_LOSE, False)], shell_factory, native=True)
     t0 = time.monotonic()
     sft_cfg = TrainConfig().override(**common, sft={"max_steps": 1, "gradient_accumulation_steps": 1,
-                                                    "learning_rate": 1e-5, "max_length": 6144},
-                                     grpo={"gradient_checkpointing": False})
+                                                    "learning_rate": 1e-5, "max_length": 6144})
     sft_model = train_sft(sft_cfg, tmp_path / "sft", [run])
     times["sft_step"] = time.monotonic() - t0
     sft_log = [json.loads(x) for x in (tmp_path / "sft" / "sft_metrics.jsonl").read_text().splitlines()]
@@ -70,8 +71,7 @@ def test_smollm2_sft_grpo_checkpoint_eval(mini_suite, promo_workspace, shell_fac
     t0 = time.monotonic()
     grpo_cfg = TrainConfig().override(**{**common, "model": {**common["model"], "path": str(sft_model)}},
                                       grpo={"max_steps": 1, "num_generations": 2, "prompts_per_step": 1,
-                                            "save_steps": 1, "gradient_checkpointing": False,
-                                            "learning_rate": 1e-5})
+                                            "save_steps": 1, "learning_rate": 1e-5})
     out = tmp_path / "grpo"
     train_grpo(grpo_cfg, out, shell_factory=shell_factory)
     times["grpo_step"] = time.monotonic() - t0
