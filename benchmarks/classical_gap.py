@@ -1,11 +1,13 @@
 """Classical testbed against the exact DP: optimality gaps of tuned CBS, Tilted-PIC and the
 policy ``evolve`` deploys (Poisson(5) and geometric mean 5, L in 1..4, p in {4, 9, 19, 39}).
 
-    python benchmarks/classical_gap.py --out /tmp/classical-gap [--rounds 3 --candidates 2] [--only poisson_L1_p4]
+    python benchmarks/classical_gap.py --workspaces /work/data/classical --out /tmp/classical-gap \
+        [--rounds 3 --candidates 1] [--only poisson_L1_p4 ...]
 
-1. The 32 workspaces are built with :func:`datagen.classical.build_classical` (same seed and
-   sample lengths as ``invevolve datagen classical``, so the same replay windows as
-   ``/work/data/classical``) and their baselines tuned with the current budget rule.
+1. The 32 Poisson/geometric workspaces of ``invevolve datagen classical`` (``--workspaces``;
+   built into ``OUT/workspaces`` when not given). Their capped base-stock and base-stock
+   baselines are re-tuned in memory with the current budget rule (the stored parameters
+   may come from an older tuner); the other three keep their stored parameters.
 2. Tuned CBS (exact grid on the replay window) is evaluated exactly by the Markov chain of
    :mod:`inventory.dp`; Tilted-PIC (tuned by the same rule) is state-only, so it is evaluated
    exactly too: its order in every state of the truncated chain, then the stationary cost.
@@ -35,6 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from certify import GateConfig  # noqa: E402
 from datagen.classical import ClassicalConfig, build_classical, scenarios  # noqa: E402
+from evaluation.config import EvaluatorConfig  # noqa: E402
 from evaluation.host import InProcessHost  # noqa: E402
 from evaluation.trusted import TrustedEvaluator  # noqa: E402
 from evolve.builtin import BuiltinProposer  # noqa: E402
@@ -99,6 +102,9 @@ def run_scenario(ws_dir: Path, run_root: Path, rounds: int, candidates: int, day
     opt, _, (best_cbs, _, _) = SPEC8[family][(L, int(p))]
     problem = ws.replay_problem()
     t0 = time.perf_counter()
+    for base in ("capped_base_stock", "base_stock"):
+        res = tune_policy(compile_policy(ws.baseline_source(base), base), problem, TuningConfig())
+        ws.baselines[base] = replace(ws.baselines[base], params=res.params, replay_cost=res.value, n_trials=res.n_trials)
     cbs_prog = compile_policy(policy_source("capped_base_stock"), "cbs")
     cbs = ws.baselines["capped_base_stock"]
     cbs_exact = evaluate_cbs(pmf, L, 1.0, p, int(round(cbs.params["S"])), int(round(cbs.params["r"])))
@@ -115,7 +121,7 @@ def run_scenario(ws_dir: Path, run_root: Path, rounds: int, candidates: int, day
         import shutil
         shutil.rmtree(rd.root)
     rd.create({"workspace": str(ws.root)}, cfg.to_dict())
-    ev = TrustedEvaluator(ws, InProcessHost(problem), cfg.tuning)
+    ev = TrustedEvaluator(ws, InProcessHost(problem), cfg.tuning, config=EvaluatorConfig(candidate_budget_s=3600.0))
     t1 = time.perf_counter()
     pool, dep = Controller(ws, rd, cfg, ev, BuiltinProposer(per_round=candidates)).run(progress=False)
     evolve_s = time.perf_counter() - t1
@@ -166,9 +172,10 @@ def summarise(rows: list[dict]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--workspaces", type=Path, help="folder of classical workspaces (default: build into OUT)")
     ap.add_argument("--out", type=Path, default=Path("/tmp/invevolve-classical-gap"))
     ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--candidates", type=int, default=2)
+    ap.add_argument("--candidates", type=int, default=1)
     ap.add_argument("--days", type=int, default=40_000, help="length of the CRN simulation")
     ap.add_argument("--only", nargs="*", help="scenario suffixes, e.g. poisson_L1_p4")
     ap.add_argument("--summary", action="store_true", help="only summarise OUT/results.jsonl")
@@ -178,9 +185,11 @@ def main(argv: list[str] | None = None) -> int:
     if not args.summary:
         todo = [s for s in scenarios() if s.dist.name in FAMILIES
                 and (not args.only or any(s.name.endswith(o) for o in args.only))]
-        ws_root = args.out / "workspaces"
+        ws_root = args.workspaces or args.out / "workspaces"
         done = {json.loads(l)["workspace"] for l in results.read_text().splitlines()} if results.exists() else set()
         missing = [s for s in todo if not (ws_root / s.name / "workspace.toml").exists()]
+        if missing and args.workspaces:
+            raise SystemExit(f"{args.workspaces}: missing {', '.join(s.name for s in missing)}")
         if missing:
             build_classical(ws_root, ClassicalConfig(), force=True, workers=1, only=[s.index for s in todo])
         for s in todo:

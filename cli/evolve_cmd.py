@@ -30,6 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--candidates", type=int, dest="search_candidates_per_round", help="search.candidates_per_round")
     ap.add_argument("--seed", type=int, help="search.seed")
     ap.add_argument("--trials", type=int, help="tuning.n_trials")
+    ap.add_argument("--workers", type=int, dest="search_workers",
+                    help="search.workers: candidates evaluated at once (default: one per core; 1 = serial)")
     ap.add_argument("--method", choices=("blockwise_t", "hoeffding"), help="certify.method")
     ap.add_argument("--delta", type=float, help="certify.delta")
     ap.add_argument("--eps", type=float, help="certify.eps")
@@ -66,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         config = load_config(args.config)
         config = with_overrides(
             config, search_rounds=args.rounds, search_candidates_per_round=args.search_candidates_per_round,
-            search_seed=args.seed, tuning_n_trials=args.trials, certify_method=args.method,
+            search_seed=args.seed, search_workers=args.search_workers, tuning_n_trials=args.trials, certify_method=args.method,
             certify_delta=args.delta, certify_eps=args.eps, sandbox=args.sandbox,
         )
         outcome = execute(args.workspace, config, proposer_factory(args), run_dir=args.run_dir,

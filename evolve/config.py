@@ -28,10 +28,13 @@ class SearchConfig:
     seed: int = 0
     refine: bool = True
     reference: str = "best_baseline"
+    workers: int = 0  # candidates evaluated at once (local processes); 0 = one per core
 
     def __post_init__(self) -> None:
         if self.rounds < 0 or self.candidates_per_round < 1:
             raise ConfigError("search.rounds must be >= 0 and search.candidates_per_round >= 1")
+        if self.workers < 0:
+            raise ConfigError(f"search.workers must be >= 0 (0 = one per core), got {self.workers}")
 
 
 @dataclass(frozen=True)

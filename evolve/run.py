@@ -13,6 +13,7 @@ from evaluation.factory import open_hosts, policy_validator
 from evaluation.trusted import TrustedEvaluator
 from evolve.config import EvolveConfig
 from evolve.controller import Controller
+from evolve.executor import default_workers, make_executor
 from evolve.proposer import Proposer
 from evolve.report import ForwardSummary, forward_summary, render_report
 from evolve.rundir import RunDir, RunDirError, file_digest
@@ -89,12 +90,13 @@ def _run(ws: Workspace, rd: RunDir, config: EvolveConfig, proposer_factory: Prop
     proposer = proposer_factory(config, ws, rd)
     evaluator = TrustedEvaluator(ws, open_hosts(config.sandbox), config.tuning, validator=policy_validator(),
                                  config=config.evaluation)
+    executor = make_executor(config.search.workers or default_workers())
     try:
-        pool, deployment = Controller(ws, rd, config, evaluator, proposer).run(progress=progress)
+        pool, deployment = Controller(ws, rd, config, evaluator, proposer, executor).run(progress=progress)
         dep = pool.members[deployment.deployed_id]
         fwd = forward_summary(pool, deployment, evaluator) if ws.has_forward else None
     finally:
-        for closing in (evaluator.close, proposer.close):
+        for closing in (executor.close, evaluator.close, proposer.close):
             try:
                 closing()
             except Exception as exc:  # noqa: BLE001 - a failing close must not hide the run's own error
