@@ -23,8 +23,8 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class SearchConfig:
-    rounds: int = 6
-    candidates_per_round: int = 3
+    rounds: int = 4
+    candidates_per_round: int = 2
     seed: int = 0
     refine: bool = True
     reference: str = "best_baseline"
