@@ -6,8 +6,9 @@ policy ``evolve`` deploys (Poisson(5) and geometric mean 5, L in 1..4, p in {4, 
 
 1. The 32 Poisson/geometric workspaces of ``invevolve datagen classical`` (``--workspaces``;
    built into ``OUT/workspaces`` when not given). Their capped base-stock and base-stock
-   baselines are re-tuned in memory with the current budget rule (the stored parameters
-   may come from an older tuner); the other three keep their stored parameters.
+   baselines are re-tuned in memory with the current budget rule and the library's current
+   search spaces (the stored parameters may come from an older tuner); the other three keep
+   their stored parameters.
 2. Tuned CBS (exact grid on the replay window) is evaluated exactly by the Markov chain of
    :mod:`inventory.dp`; Tilted-PIC (tuned by the same rule) is state-only, so it is evaluated
    exactly too: its order in every state of the truncated chain, then the stationary cost.
@@ -123,7 +124,9 @@ def run_scenario(ws_dir: Path, run_root: Path, rounds: int, candidates: int, day
     problem = ws.replay_problem()
     t0 = time.perf_counter()
     for base in ("capped_base_stock", "base_stock"):
-        res = tune_policy(compile_policy(ws.baseline_source(base), base), problem, TuningConfig())
+        # the library's current file: its search space (integer levels for count demand) is the
+        # one the budget rule enumerates; the workspace's stored copy may predate it
+        res = tune_policy(compile_policy(policy_source(base), base), problem, TuningConfig())
         ws.baselines[base] = replace(ws.baselines[base], params=res.params, replay_cost=res.value, n_trials=res.n_trials)
     cbs_prog = compile_policy(policy_source("capped_base_stock"), "cbs")
     cbs = ws.baselines["capped_base_stock"]

@@ -37,6 +37,7 @@ from evolve.builtin import BuiltinProposer  # noqa: E402
 from evolve.config import EvolveConfig, with_overrides  # noqa: E402
 from evolve.controller import Controller  # noqa: E402
 from evolve.rundir import RunDir  # noqa: E402
+from inventory.library import BASELINES, policy_source  # noqa: E402
 from inventory.policy import compile_policy  # noqa: E402
 from inventory.tuning import tune_policy  # noqa: E402
 from inventory.workspace import load_workspace  # noqa: E402
@@ -62,10 +63,16 @@ log = logging.getLogger("pool_coverage")
 
 
 def retune_baselines(ws, cfg: EvolveConfig) -> None:
-    """Replace the stored baseline parameters by the current budget rule's (in memory)."""
+    """Replace the stored baseline parameters by the current budget rule's (in memory).
+
+    Integer parameters found for the library's file replay identically in the workspace's
+    stored copy of it (orders are rounded), so the pool keeps the stored source."""
     problem = ws.replay_problem()
     for name, rec in list(ws.baselines.items()):
-        res = tune_policy(compile_policy(ws.baseline_source(name), name), problem, cfg.tuning)
+        # the library's current file: its search space (integer levels for count demand) is the
+        # one the budget rule enumerates; the workspace's stored copy may predate it
+        source = policy_source(name) if name in BASELINES else ws.baseline_source(name)
+        res = tune_policy(compile_policy(source, name), problem, cfg.tuning)
         ws.baselines[name] = replace(rec, params=res.params, replay_cost=res.value, n_trials=res.n_trials)
 
 
