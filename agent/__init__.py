@@ -52,16 +52,16 @@ def make_proposer_from_cli(llm: str, base_url: str | None, agent_config: Path | 
     backend; ``none`` has no shell isolation, so ``auto`` is used for shells). Raises
     :class:`ConfigError` for bad settings.
     """
+    from agent.config import evolve_agent_config
+
     search = getattr(evolve_config, "search", None)
-    derived: dict[str, Any] = {"model": llm, "base_url": base_url}
-    if search is not None:
-        derived["episodes_per_round"] = int(search.candidates_per_round)
-        derived["seed"] = int(search.seed)
-    derived.update(overrides)
-    if agent_config is not None:
-        config = AgentConfig.from_toml(agent_config, derived)
+    if search is not None:  # episodes per round and seed come from the search; a conflicting file is refused
+        config = evolve_agent_config(llm, base_url, agent_config, candidates_per_round=int(search.candidates_per_round),
+                                     seed=int(search.seed), **overrides)
+    elif agent_config is not None:
+        config = AgentConfig.from_toml(agent_config, {"model": llm, "base_url": base_url, **overrides})
     else:
-        config = AgentConfig().override(**derived)
+        config = AgentConfig().override(model=llm, base_url=base_url, **overrides)
     backend = str(getattr(evolve_config, "sandbox", "auto") or "auto")
     if backend == "none":
         log.warning("sandbox backend 'none' runs policies in-process; the agent's shell still needs isolation, "

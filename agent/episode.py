@@ -19,7 +19,7 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from agent.llm.base import EndpointError, LLMClient, LLMRequestError, Usage
 from agent.prompts import BUDGET_WARNING, NO_TOOL_CALL
@@ -99,8 +99,13 @@ def run_episode(
     limits: EpisodeLimits,
     seed: int | None = None,
     episode_id: str | None = None,
+    on_turn: "Callable[[EpisodeResult], None] | None" = None,
 ) -> EpisodeResult:
-    """Run one rollout in ``session``; see the module docstring for the contract."""
+    """Run one rollout in ``session``; see the module docstring for the contract.
+
+    ``on_turn(result_so_far)`` runs after every model turn and its tool calls (checkpoints;
+    it may raise to stop the episode, e.g. when the run is interrupted).
+    """
     t0 = time.monotonic()
     res = EpisodeResult(episode_id or new_episode_id(), client.model,
                         [{"role": "system", "content": system}, {"role": "user", "content": briefing}])
@@ -108,6 +113,8 @@ def run_episode(
     submitted = False
     turn = 0
     while not submitted:
+        if on_turn is not None and turn:
+            on_turn(res)
         if res.tool_calls_used >= limits.budget:
             res.end_reason = "budget"
             break

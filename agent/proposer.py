@@ -30,6 +30,7 @@ from typing import Any, Callable
 from agent.accounting import EpisodeUsage, UsageLedger
 from agent.config import AgentConfig
 from agent.episode import EpisodeLimits, EpisodeResult, new_episode_id, run_episode
+from agent.inflight import EpisodeInterrupted, InflightEpisodes
 from agent.llm.base import EndpointError, EndpointUnavailable, LLMClient
 from agent.prompts import briefing, extra_baselines, system_prompt, target_cost
 from agent.tools import TOOLS
@@ -86,6 +87,9 @@ class AgentProposer(Proposer):
         self.ledger = UsageLedger(self.run_dir, price_prompt_per_mtok=config.price_prompt_per_mtok,
                                   price_completion_per_mtok=config.price_completion_per_mtok)
         self.writer = TrajectoryWriter(self.run_dir / "agent" / "trajectories.jsonl")
+        self.inflight = InflightEpisodes(self.run_dir)
+        self.inflight.flush(self.writer)  # episodes of a killed earlier process on this run directory
+        self._stop = threading.Event()
         self._pending: dict[str, _Pending] = {}
         self._pending_lock = threading.Lock()
         self.consecutive_endpoint_failures = 0
@@ -128,7 +132,12 @@ class AgentProposer(Proposer):
 
         if self._fatal is not None:
             raise EndpointUnavailable(self._fatal)
-        results = await asyncio.gather(*(one(k) for k in range(self.config.episodes_per_round)))
+        try:
+            results = await asyncio.gather(*(one(k) for k in range(self.config.episodes_per_round)))
+        except asyncio.CancelledError:  # Ctrl-C: stop the episode threads at their next turn
+            self._stop.set()
+            getattr(getattr(client, "inner", client), "cancel", lambda: None)()  # a local model stops at once
+            raise
         proposals = [p for p in (self._finish(ctx, res, meta) for res, meta in results) if p is not None]
         try:
             self._check_endpoint(ctx, [res for res, _ in results])
@@ -163,10 +172,18 @@ class AgentProposer(Proposer):
             for x in extras:
                 session.write_file(x.rel_path, x.entry.source.encode("utf-8"))
             res = run_episode(client, session, system=system, briefing=brief, limits=self.limits, seed=seed,
-                              episode_id=eid)
+                              episode_id=eid, on_turn=lambda r: self._on_turn(ctx, r, meta))
         return res, meta
 
+    def _on_turn(self, ctx: ProposalContext, res: EpisodeResult, meta: dict[str, Any]) -> None:
+        """Checkpoint the episode so far (see agent.inflight); stop it when the run is interrupted."""
+        cost = self.ledger.cost(res.usage.prompt_tokens, res.usage.completion_tokens)
+        self.inflight.save(res.episode_id, self._record(ctx, res, meta, cost))
+        if self._stop.is_set():
+            raise EpisodeInterrupted(f"episode {res.episode_id} stopped: the run is being interrupted")
+
     def _finish(self, ctx: ProposalContext, res: EpisodeResult, meta: dict[str, Any]) -> Proposal | None:
+        self.inflight.done(res.episode_id)
         cost = self.ledger.cost(res.usage.prompt_tokens, res.usage.completion_tokens)
         self.ledger.record(EpisodeUsage(res.episode_id, ctx.round, res.model, len(res.turns), res.usage.prompt_tokens,
                                         res.usage.completion_tokens, res.tool_calls_used, round(cost, 8),
@@ -278,6 +295,8 @@ class AgentProposer(Proposer):
             pending, self._pending = list(self._pending.values()), {}
         for p in pending:
             self.writer.write(p.record)
+        self._stop.set()
+        self.inflight.flush(self.writer)  # episodes cut short by an interruption
         with self._client_lock:
             if self._client is not None:
                 self._client.close()

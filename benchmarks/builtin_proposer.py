@@ -90,6 +90,13 @@ def score(results: list[dict], pick) -> dict:
             "worse_than_reference": worse / n}
 
 
+def format_row(label: str, s: dict) -> str:
+    """One table row; a mean over no successes prints as "n/a (0 wins)", never as +nan%."""
+    change = s["mean_change_when_success"]
+    cell = "n/a (0 wins)" if not np.isfinite(change) else f"{change:+.1%}"
+    return f"{label:38s} {s['success']:8.0%} {cell:>20s} {s['worse_than_reference']:15.0%}"
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     src = ap.add_mutually_exclusive_group(required=True)
@@ -139,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     rows.append(("reference only (best baseline on replay)", lambda r: r["reference"]))
     for label, pick in rows:
         s = score(results, pick)
-        print(f"{label:38s} {s['success']:8.0%} {s['mean_change_when_success']:+20.1%} {s['worse_than_reference']:15.0%}")
+        print(format_row(label, s))
     return 0
 
 

@@ -1,14 +1,15 @@
 """Simulator throughput and baseline tuning time.
 
-    python benchmarks/simulator.py
+    python benchmarks/simulator.py [--days 100] [--seed 0]
 
 Prints (1) policy-periods per second of the vectorised replay against a plain scalar Python
 loop on the same policy and data, and their ratio; (2) the wall time to tune all five
-baselines on a 100-day workspace with the default budget (50 trials each), in memory and
-with SQLite storage, next to the same tuning driven by a scalar replay loop.
+baselines on a workspace of ``--days`` days with the default budget (50 trials each), in
+memory and with SQLite storage, next to the same tuning driven by a scalar replay loop.
 """
 from __future__ import annotations
 
+import argparse
 import logging
 import sys
 import tempfile
@@ -19,7 +20,6 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from evolve.rundir import RunDir  # noqa: E402
 from inventory.library import BASELINES, policy_source  # noqa: E402
 from inventory.policy import SpaceInfo, compile_policy  # noqa: E402
 from inventory.replay import ReplayProblem  # noqa: E402
@@ -45,15 +45,22 @@ def scalar_loop(S: float, r: float, demand: np.ndarray, h: float, p: float, L: i
     return total / len(demand)
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("\n\n", 2)[2])
+    ap.add_argument("--days", type=int, default=100, help="replay window length (default 100)")
+    ap.add_argument("--seed", type=int, default=0, help="seed of the demand and the parameter draws (default 0)")
+    args = ap.parse_args(argv)
+    if args.days < 2:
+        ap.error("--days must be >= 2")
     logging.basicConfig(level=logging.WARNING)
-    rng = np.random.default_rng(0)
-    T, L, h, p = 100, 2, 1.0, 9.0
+    rng = np.random.default_rng(args.seed)
+    T, L, h, p = args.days, 2, 1.0, 9.0
     demand = rng.poisson(8, T).astype(float)
     seq = DemandSequence([str(np.datetime64("2024-01-01") + i) for i in range(T)], demand, {})
     model = CostModel(h, p, L)
     prog = compile_policy(policy_source("capped_base_stock"))
-    print("1) replay throughput, capped base stock, 100 days, L = 2")
+    print(f"1) replay throughput, capped base stock, {T} days, L = 2")
     print(f"   {'batch n':>8s} {'vectorised pp/s':>16s} {'scalar loop pp/s':>17s} {'ratio':>7s}")
     for n in (1, 10, 100, 1000, 10000):
         S = rng.uniform(10, 40, n)
@@ -86,9 +93,6 @@ def main() -> int:
     mem = tune_all()
     with tempfile.TemporaryDirectory() as tmp:
         sql = tune_all(f"sqlite:///{tmp}/s.db")
-        run_dir = RunDir(Path(tmp) / "run")
-        run_dir.root.mkdir()
-        wal = tune_all(run_dir.optuna_storage())
     t0 = time.perf_counter()
     for name in BASELINES:
         pr_ = programs[name]
@@ -99,10 +103,9 @@ def main() -> int:
                                          init=problem.init, scalar=True).mean_cost[0] for i in range(rows)])
         tune(scalar_objective, pr_.space(info), cfg, study_name=name)
     scalar_tuning = time.perf_counter() - t0
-    print("\n2) tuning all five baselines, 100-day window, 50 trials each (TPE, seed 0)")
+    print(f"\n2) tuning all five baselines, {T}-day window, 50 trials each (TPE, seed 0)")
     print(f"   vectorised, in-memory storage : {mem:6.2f} s")
     print(f"   vectorised, SQLite storage    : {sql:6.2f} s   (plain sqlite:/// URL)")
-    print(f"   vectorised, run-dir SQLite    : {wal:6.2f} s   (WAL, synchronous=NORMAL, as evolve uses)")
     print(f"   scalar replay, in-memory      : {scalar_tuning:6.2f} s   (vectorised is {scalar_tuning / mem:.1f}x faster)")
     return 0
 

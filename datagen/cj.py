@@ -28,13 +28,13 @@ import numpy as np
 
 from datagen.censored_glm import CensoredPoissonFit, fit_censored_poisson, impute
 from datagen.cj_panel import Panel, ScreenConfig, build_panel
-from datagen.output import dump_json, prepare_out, write_json
+from datagen.output import dump_json, prepare_out, write_json, write_workspace_atomic
 from datagen.parallel import run_tasks
 from datagen.stockout import ProxyConfig, stockout_proxy
 from datagen.synthetic import initial_state
 from inventory.sequence import Availability, DemandSequence, FeatureKind, FeatureSpec
 from inventory.tuning import TuningConfig
-from inventory.workspace import ProblemSpec, WorkspaceSpec, write_workspace
+from inventory.workspace import ProblemSpec, WorkspaceSpec
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +124,7 @@ def _round(v: np.ndarray, nd: int = 4) -> list[float]:
 
 def _write_one(task: tuple[Path, WorkspaceSpec, DemandSequence, DemandSequence, bytes, TuningConfig]) -> str:
     path, spec, replay, forward, audit, tuning = task
-    write_workspace(path, spec, replay, forward, tuning=tuning, hidden_files={"audit.json": audit})
+    write_workspace_atomic(path, spec, replay, forward, tuning=tuning, hidden_files={"audit.json": audit})
     return spec.problem.name
 
 

@@ -31,12 +31,12 @@ from typing import Any, Callable
 
 import numpy as np
 
-from datagen.output import prepare_out, write_json
+from datagen.output import prepare_out, write_json, write_workspace_atomic
 from datagen.parallel import run_tasks
 from datagen.synthetic import initial_state
 from inventory.sequence import DemandSequence
 from inventory.tuning import TuningConfig
-from inventory.workspace import ProblemSpec, WorkspaceSpec, write_workspace
+from inventory.workspace import ProblemSpec, WorkspaceSpec
 
 log = logging.getLogger(__name__)
 
@@ -206,7 +206,7 @@ def _build_one(task: tuple[Path, Scenario, ClassicalConfig]) -> dict[str, Any]:
         p=float(sc.p), lead_time=sc.lead_time, replay_days=n_rep, forward_days=n_fwd, unit="count",
         context=f"Stationary i.i.d. demand ({sc.dist.description}); single sourcing, lost sales, no features.",
     )
-    write_workspace(out / sc.name, WorkspaceSpec(problem, initial_state(replay, sc.lead_time, False), ()),
+    write_workspace_atomic(out / sc.name, WorkspaceSpec(problem, initial_state(replay, sc.lead_time, False), ()),
                     replay, forward, tuning=cfg.tuning)
     return {"name": sc.name, "distribution": sc.dist.name, "lead_time": sc.lead_time, "p": sc.p, "h": HOLDING,
             "cv": sc.dist.cv, "replay_days": n_rep, "forward_days": n_fwd, **pilot,

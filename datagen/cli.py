@@ -19,19 +19,35 @@ from datagen.output import OutputNotEmptyError
 log = logging.getLogger(__name__)
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
 def _add_common(p: argparse.ArgumentParser, workers: bool = True) -> None:
     p.add_argument("--out", type=Path, required=True, help="output folder (must be empty unless --force)")
     p.add_argument("--force", action="store_true", help="replace the content of a non-empty --out")
     p.add_argument("--seed", type=int, default=0, help="master seed (default 0)")
-    p.add_argument("--trials", type=int, default=50, help="Optuna trials per baseline (default 50)")
+    p.add_argument("--trials", type=_positive_int, default=50, help="Optuna trials per baseline (default 50)")
     if workers:
-        p.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
+        p.add_argument("--workers", type=_positive_int, default=2, help="worker processes (default 2)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 
 def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") -> argparse.ArgumentParser:
     """Add ``datagen`` with its four subcommands; each sets ``func(args) -> int``."""
     dg = subparsers.add_parser("datagen", help="build benchmark suites (synthetic, cj, classical) and summarise them")
+    add_arguments(dg)
+    return dg
+
+
+def add_arguments(dg: argparse.ArgumentParser) -> None:
+    """The four subcommands of ``datagen`` on an existing parser (``invevolve datagen``)."""
     sub = dg.add_subparsers(dest="datagen_cmd", required=True)
 
     p = sub.add_parser("synthetic", help="47 synthetic datasets -> 470 workspaces (100 + 30 days) and the standard split")
@@ -55,7 +71,6 @@ def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") 
     p.add_argument("--split", choices=("train", "test"), default=None,
                    help="only the workspaces of this list in splits/standard.json")
     p.set_defaults(func=_summary)
-    return dg
 
 
 def _guard(fn):

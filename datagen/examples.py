@@ -23,7 +23,8 @@ import numpy as np
 
 from inventory.sequence import Availability, DemandSequence, FeatureKind, FeatureSpec
 from inventory.simulator import InitialState
-from inventory.workspace import ProblemSpec, WorkspaceSpec, write_workspace
+from datagen.output import write_workspace_atomic
+from inventory.workspace import ProblemSpec, WorkspaceSpec
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +148,7 @@ def build(out: Path, names: list[str] | None = None, *, seed_offset: int = 0, su
         if suffix:
             from dataclasses import replace
             ex = Example(replace(ex.spec, problem=replace(problem, name=f"{name}{suffix}")), ex.seq)
-        write_workspace(target, ex.spec, ex.seq.slice(0, REPLAY), ex.seq.slice(REPLAY, DAYS), overwrite=force)
+        write_workspace_atomic(target, ex.spec, ex.seq.slice(0, REPLAY), ex.seq.slice(REPLAY, DAYS), overwrite=force)
         log.info("wrote %s", target)
         paths.append(target)
     return paths

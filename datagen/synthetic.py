@@ -28,13 +28,13 @@ from datagen.covariates import World, build_world
 from datagen.demand import DemandVariant, Nonstationarity, draw_demand
 from datagen.domains import BUILDERS, CALENDAR_FEATURES, DOMAINS, Ctx, Domain
 from datagen.events import sample_events
-from datagen.output import dump_json, prepare_out, write_json
+from datagen.output import prepare_out, write_json, write_workspace_atomic
 from datagen.parallel import run_tasks
 from datagen.slicing import SliceConfig, SliceRecord, slice_starts, standard_split
 from inventory.sequence import Availability, DemandSequence, FeatureKind, FeatureSpec
 from inventory.simulator import InitialState
 from inventory.tuning import TuningConfig
-from inventory.workspace import ProblemSpec, WorkspaceSpec, write_workspace
+from inventory.workspace import ProblemSpec, WorkspaceSpec
 
 log = logging.getLogger(__name__)
 
@@ -229,12 +229,12 @@ def _build_dataset(task: tuple[Path, SyntheticConfig, int]) -> list[dict[str, An
         name = f"{ds.name}_s{j + 1:02d}"
         r0, r1 = int(s), int(s) + cfg.slices.replay_days
         replay, forward = ds.sequence.slice(r0, r1), ds.sequence.slice(r1, r1 + cfg.slices.forward_days)
-        write_workspace(out / name, _workspace_spec(ds, name, replay, cfg), replay, forward, tuning=cfg.tuning)
+        write_workspace_atomic(out / name, _workspace_spec(ds, name, replay, cfg), replay, forward, tuning=cfg.tuning)
         rows.append({"name": name, "dataset": ds.name, "sku": ds.sku, "domain": ds.domain.slug,
                      "domain_title": ds.domain.title, "start": int(s), "replay_start": replay.dates[0],
                      "forward_start": forward.dates[0], "forward_end": forward.dates[-1]})
     diag = dict(ds.diagnostics, slices=[int(s) for s in starts])
-    (out / DIAGNOSTICS_DIR / f"{ds.name}.json").write_bytes(dump_json(diag))
+    write_json(out / DIAGNOSTICS_DIR / f"{ds.name}.json", diag)
     return rows
 
 

@@ -40,10 +40,10 @@ from evaluation.records import EvalRecord, EvalStatus, ForwardResult, TuneOutcom
 from inventory.policy import PolicyError, source_hash
 from inventory.replay import ReplayProblem
 from inventory.sequence import DemandSequence
-from inventory.simulator import simulate_fn
 from inventory.tuning import TuningConfig
 from inventory.tuning import tune as optuna_tune
 from inventory.workspace import Workspace
+from orpr.backend import DailyBackend, ReplayBackend
 
 __all__ = ["TrustedEvaluator", "EvalRecord", "EvalStatus", "ForwardResult", "TuneOutcome", "Budget",
            "BudgetExceeded", "candidate_seed"]
@@ -86,7 +86,9 @@ class TrustedEvaluator:
 
     ``hosts`` is a :class:`HostProvider` (or, for older call sites, an opened tuning host
     for the whole replay window, which the caller keeps and closes). ``tuning.seed`` is the
-    run seed; each candidate is tuned with :func:`candidate_seed` of it.
+    run seed; each candidate is tuned with :func:`candidate_seed` of it. ``backend`` is the
+    replay backend (:mod:`orpr.backend`: the daily simulator, or periodic review) of both the
+    trusted replay and, through :meth:`ReplayBackend.tuning_source`, the tuning objective.
     """
 
     def __init__(
@@ -97,8 +99,10 @@ class TrustedEvaluator:
         *,
         validator: Validator | None = None,
         config: EvaluatorConfig = EvaluatorConfig(),
+        backend: ReplayBackend = DailyBackend(),
     ):
         self.workspace, self.tuning, self.validator, self.config = workspace, tuning, validator, config
+        self.backend = backend
         self._borrowed: dict[Window, PolicyHost] = {}
         if isinstance(hosts, PolicyHost):
             self._borrowed[(0, len(workspace.replay))] = hosts
@@ -122,7 +126,7 @@ class TrustedEvaluator:
         host = self._tuning_host(window)
         start = time.perf_counter()
         seed = candidate_seed(self.tuning.seed, candidate_id)
-        handle = host.open(source, name)
+        handle = host.open(self.backend.tuning_source(source), name)
         try:
             space = handle.space()
 
@@ -161,7 +165,8 @@ class TrustedEvaluator:
                 budget.check("replay")
                 return handle.decide(obs, fixed)
 
-            result = simulate_fn(decide, seq, spec.features, spec.model, {}, init=spec.initial, scalar=True)
+            result = self.backend.simulate_fn(decide, seq, spec.features, spec.model, {}, init=spec.initial,
+                                              scalar=True)
         finally:
             host.close()
         return result.costs[0]

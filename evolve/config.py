@@ -1,24 +1,99 @@
 """Typed configuration of an evolve run, loaded from a commented TOML file.
 
-``configs/evolve.toml`` documents every field; ``load_config`` validates types and names
-the file and field on error, and CLI flags override individual fields.
+``configs/evolve.toml`` documents every field. Every value, whether it comes from a file,
+from a command-line flag or from a run directory being resumed, is checked by one table of
+rules (:data:`RULES`) in :meth:`EvolveConfig.from_dict`; a bad value raises the project's
+:class:`ConfigError` naming where it came from (file and field, or the flag).
 """
 from __future__ import annotations
 
+import math
 import tomllib
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Mapping
 
 from certify import GateConfig
 from evaluation.config import EvaluatorConfig
+from inventory.errors import ConfigError
+from inventory.library import BASELINES
 from inventory.tuning import TuningConfig
+from orpr.backend import BackendConfig
+
+__all__ = ["ConfigError", "EvolveConfig", "SearchConfig", "SANDBOX_BACKENDS", "RULES", "load_config", "with_overrides"]
 
 SANDBOX_BACKENDS = ("auto", "bwrap", "docker", "degraded", "none")
+RADIUS_METHODS = ("blockwise_t", "hoeffding")
+REFERENCES = ("best_baseline", *BASELINES)
+
+Rule = Callable[[Any], "str | None"]   # a problem with the value ("must be ..."), or None when fine
 
 
-class ConfigError(ValueError):
-    pass
+def _int(minimum: int) -> Rule:
+    def check(v: Any) -> str | None:
+        if isinstance(v, bool) or not isinstance(v, int):
+            return f"must be an integer, got {v!r}"
+        return None if v >= minimum else f"must be >= {minimum}, got {v}"
+    return check
+
+
+def _real(minimum: float) -> Rule:
+    def check(v: Any) -> str | None:
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            return f"must be a finite number, got {v!r}"
+        return None if v >= minimum else f"must be >= {minimum:g}, got {v:g}"
+    return check
+
+
+def _positive(v: Any) -> str | None:
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+        return f"must be a finite number, got {v!r}"
+    return None if v > 0 else f"must be > 0, got {v:g}"
+
+
+def _open_unit(v: Any) -> str | None:
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+        return f"must be a number, got {v!r}"
+    return None if 0 < v < 1 else f"must lie strictly between 0 and 1, got {v:g}"
+
+
+def _choice(options: tuple[str, ...]) -> Rule:
+    def check(v: Any) -> str | None:
+        return None if isinstance(v, str) and v in options else f"must be one of {', '.join(options)}; got {v!r}"
+    return check
+
+
+def _bool(v: Any) -> str | None:
+    return None if isinstance(v, bool) else f"must be true or false, got {v!r}"
+
+
+# The one place where a setting's admissible values are written down.
+RULES: dict[str, Rule] = {
+    "search.rounds": _int(0),
+    "search.candidates_per_round": _int(1),
+    "search.seed": _int(0),
+    "search.refine": _bool,
+    "search.reference": _choice(REFERENCES),
+    "search.workers": _int(0),
+    "tuning.n_trials": _int(1),
+    "tuning.batch_size": _int(1),
+    "tuning.n_startup_trials": _int(0),
+    "tuning.grid_limit": _int(0),
+    "tuning.max_batch": _int(1),
+    "certify.method": _choice(RADIUS_METHODS),
+    "certify.delta": _open_unit,
+    "certify.eps": _real(0.0),
+    "certify.eta": _real(0.0),
+    "certify.block": _int(0),
+    "sandbox.backend": _choice(SANDBOX_BACKENDS),
+    "evaluation.candidate_budget_s": _positive,
+    "evaluation.tuning_hosts": _int(1),
+    "replay.backend": _choice(("daily", "periodic")),
+    "replay.review_period": _int(1),
+    "baselines.orpr": _bool,
+}
+_SECTIONS = ("search", "tuning", "certify", "sandbox", "evaluation", "replay", "baselines")
+_SET_ELSEWHERE = {"tuning.seed": "is set by 'search.seed'"}
 
 
 @dataclass(frozen=True)
@@ -31,10 +106,35 @@ class SearchConfig:
     workers: int = 0  # candidates evaluated at once (local processes); 0 = one per core
 
     def __post_init__(self) -> None:
-        if self.rounds < 0 or self.candidates_per_round < 1:
-            raise ConfigError("search.rounds must be >= 0 and search.candidates_per_round >= 1")
-        if self.workers < 0:
-            raise ConfigError(f"search.workers must be >= 0 (0 = one per core), got {self.workers}")
+        for name in ("rounds", "candidates_per_round", "seed", "refine", "reference", "workers"):
+            problem = RULES[f"search.{name}"](getattr(self, name))
+            if problem:
+                raise ConfigError(f"search.{name} {problem}")
+
+
+@dataclass(frozen=True)
+class ReplaySettings:
+    """``[replay]``: the replay backend of tuning and trusted replay (orpr.backend)."""
+
+    backend: str = "daily"        # "daily" | "periodic" (Algorithm-2 periodic review)
+    review_period: int = 1        # periodic: the policy orders only on days t % R == 0
+
+    def __post_init__(self) -> None:
+        _ = self.backend_config   # validation: one clear message for a bad combination
+
+    @property
+    def backend_config(self) -> BackendConfig:
+        try:
+            return BackendConfig(self.backend, self.review_period)
+        except ValueError as exc:
+            raise ConfigError(f"[replay]: {exc}") from None
+
+
+@dataclass(frozen=True)
+class BaselineSettings:
+    """``[baselines]``: optional baselines added to the five of the workspace."""
+
+    orpr: bool = False            # the OR label (orpr.label_policy) joins the initial pool
 
 
 @dataclass(frozen=True)
@@ -44,61 +144,68 @@ class EvolveConfig:
     certify: GateConfig = field(default_factory=lambda: GateConfig(method="blockwise_t"))
     sandbox: str = "auto"
     evaluation: EvaluatorConfig = field(default_factory=EvaluatorConfig)
+    replay: ReplaySettings = field(default_factory=ReplaySettings)
+    baselines: BaselineSettings = field(default_factory=BaselineSettings)
 
     def __post_init__(self) -> None:
-        if self.sandbox not in SANDBOX_BACKENDS:
-            raise ConfigError(f"sandbox.backend must be one of {SANDBOX_BACKENDS}, got {self.sandbox!r}")
+        problem = RULES["sandbox.backend"](self.sandbox)
+        if problem:
+            raise ConfigError(f"sandbox.backend {problem}")
 
     def to_dict(self) -> dict[str, Any]:
         gate = asdict(self.certify)
         gate["block"] = gate["block"] or 0
         tuning = {k: v for k, v in asdict(self.tuning).items() if k != "seed"}
         return {"search": asdict(self.search), "tuning": tuning, "certify": gate,
-                "sandbox": {"backend": self.sandbox}, "evaluation": asdict(self.evaluation)}
+                "sandbox": {"backend": self.sandbox}, "evaluation": asdict(self.evaluation),
+                "replay": asdict(self.replay), "baselines": asdict(self.baselines)}
 
     @classmethod
-    def from_dict(cls, raw: dict[str, Any], where: str = "config") -> "EvolveConfig":
-        def section(name: str, typ: type) -> Any:
-            table = raw.get(name, {})
-            if not isinstance(table, dict):
-                raise ConfigError(f"{where}: [{name}] must be a table")
-            known = {f.name: f for f in fields(typ)}
-            for key, value in table.items():
-                if key not in known:
-                    raise ConfigError(f"{where}: field '{name}.{key}' is not a known setting")
-                default = getattr(typ(), key) if typ is not GateConfig else getattr(GateConfig(), key)
-                expected = type(default) if default is not None else int
-                if expected is float and isinstance(value, int) and not isinstance(value, bool):
-                    value = float(value)
-                if not isinstance(value, expected) or (expected is not bool and isinstance(value, bool)):
-                    raise ConfigError(f"{where}: field '{name}.{key}' must be {expected.__name__}, got {value!r}")
-            return table
+    def from_dict(cls, raw: Mapping[str, Any], where: str = "config",
+                  labels: Mapping[str, str] | None = None) -> "EvolveConfig":
+        """Validate ``raw`` (the TOML layout) against :data:`RULES` and build the config.
 
-        try:
-            search = SearchConfig(**section("search", SearchConfig))
-            tuning_raw = section("tuning", TuningConfig)
-            if "seed" in tuning_raw:
-                raise ConfigError(f"{where}: field 'tuning.seed' is set by 'search.seed'")
-            tuning = TuningConfig(**{**tuning_raw, "seed": search.seed})
-            gate_raw = dict(section("certify", GateConfig))
-            if gate_raw.get("block", None) == 0:
-                gate_raw["block"] = None
-            gate = GateConfig(**{"method": "blockwise_t", **gate_raw})
-            evaluation = EvaluatorConfig(**section("evaluation", EvaluatorConfig))
-        except (TypeError, ValueError) as exc:
-            if isinstance(exc, ConfigError):
-                raise
-            raise ConfigError(f"{where}: {exc}") from exc
-        sb = raw.get("sandbox", {})
-        if not isinstance(sb, dict) or set(sb) - {"backend"}:
-            raise ConfigError(f"{where}: [sandbox] takes only 'backend'")
-        extra = set(raw) - {"search", "tuning", "certify", "sandbox", "evaluation"}
+        ``where`` prefixes every message (a file name, "command line", a run directory);
+        ``labels`` maps a field path to how the user wrote it (e.g. ``"--delta"``).
+        """
+        labels = labels or {}
+
+        def fail(path: str, problem: str) -> ConfigError:
+            label = f"{labels[path]} (field '{path}')" if path in labels else f"field '{path}'"
+            return ConfigError(f"{where}: {label} {problem}")
+
+        extra = set(raw) - set(_SECTIONS)
         if extra:
-            raise ConfigError(f"{where}: unknown section(s) {sorted(extra)}")
-        backend = sb.get("backend", "auto")
-        if backend not in SANDBOX_BACKENDS:
-            raise ConfigError(f"{where}: field 'sandbox.backend' must be one of {SANDBOX_BACKENDS}, got {backend!r}")
-        return cls(search, tuning, gate, backend, evaluation)
+            raise ConfigError(f"{where}: unknown section(s) {sorted(extra)} (known: {', '.join(_SECTIONS)})")
+        tables: dict[str, dict[str, Any]] = {}
+        for name in _SECTIONS:
+            table = raw.get(name, {})
+            if not isinstance(table, Mapping):
+                raise ConfigError(f"{where}: [{name}] must be a table")
+            for key, value in table.items():
+                path = f"{name}.{key}"
+                if path in _SET_ELSEWHERE:
+                    raise fail(path, _SET_ELSEWHERE[path])
+                if path not in RULES:
+                    known = ", ".join(p.split(".", 1)[1] for p in RULES if p.startswith(name + "."))
+                    raise fail(path, f"is not a known setting (known in [{name}]: {known})")
+                problem = RULES[path](value)
+                if problem:
+                    raise fail(path, problem)
+            tables[name] = dict(table)
+        search = SearchConfig(**tables["search"])
+        tuning = TuningConfig(**tables["tuning"], seed=search.seed)
+        gate_raw = {k: (float(v) if k in ("delta", "eps", "eta") else v) for k, v in tables["certify"].items()}
+        if gate_raw.get("block") == 0:
+            gate_raw["block"] = None
+        gate = GateConfig(**{"method": "blockwise_t", **gate_raw})
+        ev_raw = {k: (float(v) if k == "candidate_budget_s" else v) for k, v in tables["evaluation"].items()}
+        try:
+            replay = ReplaySettings(**tables["replay"])
+        except ConfigError as exc:
+            raise ConfigError(f"{where}: {exc}") from None
+        return cls(search, tuning, gate, tables["sandbox"].get("backend", "auto"), EvaluatorConfig(**ev_raw),
+                   replay, BaselineSettings(**tables["baselines"]))
 
 
 def load_config(path: str | Path | None) -> EvolveConfig:
@@ -110,28 +217,35 @@ def load_config(path: str | Path | None) -> EvolveConfig:
         raw = tomllib.loads(p.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"{p}: config file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{p}: cannot read the config file ({exc})") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{p}: not valid TOML: {exc}") from exc
     return EvolveConfig.from_dict(raw, str(p))
 
 
-def with_overrides(cfg: EvolveConfig, **overrides: Any) -> EvolveConfig:
-    """Apply CLI overrides given as section_field=value (None values are ignored)."""
-    search, tuning, gate, sandbox = cfg.search, cfg.tuning, cfg.certify, cfg.sandbox
+def override_path(key: str) -> str:
+    """``search_rounds`` -> ``search.rounds``; ``sandbox`` -> ``sandbox.backend``."""
+    if key == "sandbox":
+        return "sandbox.backend"
+    sect, _, name = key.partition("_")
+    return f"{sect}.{name}"
+
+
+def with_overrides(cfg: EvolveConfig, *, where: str = "override", labels: Mapping[str, str] | None = None,
+                   **overrides: Any) -> EvolveConfig:
+    """Apply overrides given as ``section_field=value`` (None values are ignored).
+
+    The result is validated by the same rules as a file; ``labels`` (field path -> flag)
+    lets the error name the flag the user typed.
+    """
+    raw = cfg.to_dict()
     for key, value in overrides.items():
         if value is None:
             continue
-        sect, _, name = key.partition("_")
-        if sect == "search":
-            search = replace(search, **{name: value})
-            if name == "seed":
-                tuning = replace(tuning, seed=value)
-        elif sect == "tuning":
-            tuning = replace(tuning, **{name: value})
-        elif sect == "certify":
-            gate = replace(gate, **{name: value})
-        elif key == "sandbox":
-            sandbox = value
-        else:
-            raise ConfigError(f"unknown override {key!r}")
-    return EvolveConfig(search, tuning, gate, sandbox, cfg.evaluation)
+        path = override_path(key)
+        sect, _, name = path.partition(".")
+        if sect not in raw:
+            raise ConfigError(f"{where}: unknown override {key!r}")
+        raw[sect][name] = value
+    return EvolveConfig.from_dict(raw, where, labels)

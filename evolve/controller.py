@@ -119,24 +119,30 @@ class Controller:
         if len(todo) < 2:
             return
         tasks = [CandidateTask(str(self.ws.root), cid, name, source, self.cfg.tuning, self.cfg.sandbox,
-                               self.cfg.evaluation, params) for source, name, cid, _, _, params in todo]
+                               self.cfg.evaluation, self.cfg.replay.backend_config, params)
+                 for source, name, cid, _, _, params in todo]
         for (source, name, cid, round_no, origin, _), rec in zip(todo, self.executor.map(evaluate_task, tasks)):
             self._record(rec, source, name, cid, round_no, origin)
 
     def _initial_pool(self) -> Pool:
         sc = self.cfg.search
         per_round = sc.candidates_per_round
-        pool = Pool(self.cfg.certify, pairs_budget(len(self.ws.baselines), sc.rounds * per_round),
+        n_base = len(self.ws.baselines) + int(self.cfg.baselines.orpr)
+        pool = Pool(self.cfg.certify, pairs_budget(n_base, sc.rounds * per_round),
                     gain_bound_for(self.ws), self.ws.spec.problem.lead_time)
-        self._prefetch([(self.ws.baseline_source(name), name, f"baseline-{name}", 0, "baseline", rec.params)
-                        for name, rec in self.ws.baselines.items()])
+        # Pre-tuned parameters are daily-review parameters; under periodic review (R > 1) re-tune them.
+        daily = self.cfg.replay.backend_config.review_period == 1
+        self._prefetch([(self.ws.baseline_source(name), name, f"baseline-{name}", 0, "baseline",
+                         rec.params if daily else None) for name, rec in self.ws.baselines.items()])
         for name, rec in self.ws.baselines.items():
             src = self.ws.baseline_source(name)
             cid = f"baseline-{name}"
-            er = self._evaluate(src, name, cid, 0, "baseline", params=rec.params)
+            er = self._evaluate(src, name, cid, 0, "baseline", params=rec.params if daily else None)
             if not er.ok:
                 raise RuntimeError(f"baseline {name} failed in the trusted evaluator: {er.error}")
             pool.add_initial(Member(er, src, "baseline", 0))
+        if self.cfg.baselines.orpr:
+            self._add_orpr_baseline(pool)
         if sc.reference == "best_baseline":
             ref = min(pool.members.values(), key=lambda m: (m.record.replay_cost, m.id)).id
         else:
@@ -147,6 +153,25 @@ class Controller:
         if not any(int(r.get("round", -1)) == 0 for r in self.rd.read("champion_history.jsonl")):
             self.rd.append("champion_history.jsonl", {"round": 0, "champion": pool.champion_id, "reference": ref})
         return pool
+
+    def _add_orpr_baseline(self, pool: Pool) -> None:
+        """The OR label (orpr.label_policy), calibrated to the turnover of the incumbent baseline."""
+        from orpr.label_policy import LABEL_POLICY, orpr_baseline
+
+        ref = self.cfg.search.reference
+        five = [m for m in pool.members.values() if m.origin == "baseline"]
+        inc = min(five, key=lambda m: (m.record.replay_cost, m.id)) if ref == "best_baseline" else \
+            pool.members.get(f"baseline-{ref}")
+        if inc is None:
+            raise ValueError(f"search.reference {ref!r} is not a baseline ({', '.join(self.ws.baselines)})")
+        src, params, label = orpr_baseline(self.ws, inc.record.name, dict(inc.record.params),
+                                           self.cfg.replay.backend_config)
+        er = self._evaluate(src, LABEL_POLICY, f"baseline-{LABEL_POLICY}", 0, "baseline", params=params)
+        if not er.ok:
+            raise RuntimeError(f"the OR-label baseline failed in the trusted evaluator: {er.error}")
+        log.info("OR-label baseline: v = %g days, alpha_loss = %.4f, turnover %.2f (target %.2f from %s)",
+                 label.v, label.alpha_loss, label.turnover, label.target_turnover, inc.record.name)
+        pool.add_initial(Member(er, src, "baseline", 0))
 
     def _context(self, pool: Pool, round_no: int) -> ProposalContext:
         entries = tuple(

@@ -10,7 +10,7 @@ them (records differ only in ``seconds``).
 
 Implementations: :class:`SerialExecutor` (this process) and :class:`ProcessExecutor`
 (a local pool of worker processes). Each worker process opens its own host provider
-(sandbox) and trusted evaluator for a workspace the first time it needs one and reuses
+(sandbox) and trusted evaluator (with the task's replay backend) for a workspace the first time it needs one and reuses
 them (and their warm tuning host) for later tasks; they are closed when the worker exits.
 Candidate seeds depend on (run seed, candidate id) only (:func:`evaluation.trusted.candidate_seed`),
 so a record does not depend on which worker computed it or what ran there before. A distributed engine (Ray)
@@ -32,6 +32,7 @@ from evaluation.config import EvaluatorConfig
 from evaluation.records import EvalRecord
 from evaluation.trusted import TrustedEvaluator
 from inventory.tuning import TuningConfig
+from orpr.backend import BackendConfig
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,8 @@ R = TypeVar("R")
 
 @dataclass(frozen=True)
 class CandidateTask:
-    """Evaluate one candidate of one workspace. Everything a fresh process needs, nothing more."""
+    """Evaluate one candidate of one workspace. Everything a fresh process needs, nothing more
+    (ordered like the fields of the evaluator it configures)."""
 
     workspace: str
     candidate_id: str
@@ -50,6 +52,7 @@ class CandidateTask:
     tuning: TuningConfig               # seed = the run seed; the evaluator derives the candidate's own
     sandbox: str
     evaluation: EvaluatorConfig = field(default_factory=EvaluatorConfig)
+    replay: BackendConfig = field(default_factory=BackendConfig)  # daily, or periodic review
     params: dict[str, float] | None = None  # fixed parameters (pre-tuned baselines): replay only
     vectorised: bool | None = None          # calling convention, with fixed parameters
 
@@ -120,19 +123,21 @@ def default_workers() -> int:
 
 
 # ---- per-process evaluation state (one provider + evaluator per workspace, backend and limits)
-_STATE: dict[tuple[str, str, EvaluatorConfig], TrustedEvaluator] = {}
+_STATE: dict[tuple[str, str, EvaluatorConfig, BackendConfig], TrustedEvaluator] = {}
 
 
 def _evaluator(task: CandidateTask) -> TrustedEvaluator:
-    key = (str(Path(task.workspace).resolve()), task.sandbox, task.evaluation)
+    key = (str(Path(task.workspace).resolve()), task.sandbox, task.evaluation, task.replay)
     if key not in _STATE:
         from evaluation.factory import open_hosts, policy_validator
         from inventory.workspace import load_workspace
+        from orpr.backend import make_backend
 
         if not _STATE:
             atexit.register(close_worker_state)
         _STATE[key] = TrustedEvaluator(load_workspace(key[0]), open_hosts(task.sandbox), task.tuning,
-                                       validator=policy_validator(), config=task.evaluation)
+                                       validator=policy_validator(), config=task.evaluation,
+                                       backend=make_backend(task.replay))
     evaluator = _STATE[key]
     evaluator.tuning = task.tuning
     return evaluator

@@ -56,10 +56,13 @@ def forward_summary(pool: Pool, deployment: Deployment, evaluator: TrustedEvalua
     return out
 
 
-def render_report(workspace_name: str, pool: Pool, deployment: Deployment, fwd: ForwardSummary | None) -> str:
+def render_report(workspace_name: str, pool: Pool, deployment: Deployment, fwd: ForwardSummary | None,
+                  notice: str | None = None) -> str:
+    """``notice`` (e.g. the proposer never ran, :mod:`evolve.runinfo`) becomes the first line."""
     dep = pool.members[deployment.deployed_id]
     ref = pool.members[pool.reference_id]
-    lines = [
+    lines = [notice, ""] if notice else []
+    lines += [
         f"invevolve report: workspace {workspace_name}",
         f"candidates evaluated: {len(pool.members) - sum(m.origin == 'baseline' for m in pool.members.values())} valid "
         f"(+5 baselines); champion {pool.champion_id}; reference {pool.reference_id}",

@@ -150,6 +150,30 @@ def _need(table: Mapping[str, Any], key: str, typ: type | tuple[type, ...], path
     return value
 
 
+# Every key workspace.toml may hold, per table: an unknown key (a typo such as ``on_hnd``)
+# is refused instead of silently leaving the field at its default.
+_SPEC_KEYS: dict[str, frozenset[str]] = {
+    "": frozenset({"format_version", "problem", "initial_state", "features"}),
+    "problem.": frozenset({"name", "domain", "item", "unit", "h", "p", "lead_time", "replay_days", "forward_days",
+                           "context"}),
+    "initial_state.": frozenset({"on_hand", "pipeline"}),
+    "feature": frozenset({"kind", "availability", "horizon", "description"}),
+}
+
+
+def _refuse_unknown(table: Mapping[str, Any], allowed: frozenset[str], path: Path, prefix: str) -> None:
+    for key in table:
+        if key not in allowed:
+            raise WorkspaceError(path, f"{prefix}{key}", f"is not a known field (known: {', '.join(sorted(allowed))})")
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise WorkspaceError(path, None, f"is not UTF-8 text (byte {exc.start}: {exc.reason})") from None
+
+
 def _tname(typ: type | tuple[type, ...]) -> str:
     types = typ if isinstance(typ, tuple) else (typ,)
     return " or ".join(t.__name__ for t in types)
@@ -160,13 +184,15 @@ def _read_spec(root: Path) -> WorkspaceSpec:
     if not path.exists():
         raise WorkspaceError(path, None, "missing; is this a workspace folder?")
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = tomllib.loads(_read_text(path))
     except tomllib.TOMLDecodeError as exc:
         raise WorkspaceError(path, None, f"is not valid TOML: {exc}") from exc
+    _refuse_unknown(raw, _SPEC_KEYS[""], path, "")
     version = _need(raw, "format_version", int, path, "")
     if version != FORMAT_VERSION:
         raise WorkspaceError(path, "format_version", f"is {version}, this version of invevolve reads {FORMAT_VERSION}")
     prob = _need(raw, "problem", dict, path, "")
+    _refuse_unknown(prob, _SPEC_KEYS["problem."], path, "problem.")
     num = (int, float)
     h = float(_need(prob, "h", num, path, "problem."))
     p = float(_need(prob, "p", num, path, "problem."))
@@ -194,6 +220,7 @@ def _read_spec(root: Path) -> WorkspaceSpec:
     init_raw = raw.get("initial_state", {})
     if not isinstance(init_raw, dict):
         raise WorkspaceError(path, "initial_state", "must be a table")
+    _refuse_unknown(init_raw, _SPEC_KEYS["initial_state."], path, "initial_state.")
     on_hand = init_raw.get("on_hand", 0.0)
     pipeline = init_raw.get("pipeline", [])
     if isinstance(on_hand, bool) or not isinstance(on_hand, (int, float)) or on_hand < 0:
@@ -210,6 +237,7 @@ def _read_spec(root: Path) -> WorkspaceSpec:
         pre = f"features.{name}."
         if not isinstance(f, dict):
             raise WorkspaceError(path, f"features.{name}", "must be a table")
+        _refuse_unknown(f, _SPEC_KEYS["feature"], path, pre)
         kind = _need(f, "kind", str, path, pre)
         avail = _need(f, "availability", str, path, pre)
         try:
@@ -234,7 +262,7 @@ def _read_sequence(path: Path, specs: tuple[FeatureSpec, ...]) -> DemandSequence
     if not path.exists():
         raise WorkspaceError(path, None, "missing")
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        raw = json.loads(_read_text(path))
     except json.JSONDecodeError as exc:
         raise WorkspaceError(path, None, f"is not valid JSON: {exc}") from exc
     if not isinstance(raw, dict):
@@ -278,7 +306,7 @@ def _read_baselines(root: Path) -> dict[str, BaselineRecord]:
     if not path.exists():
         raise WorkspaceError(path, None, "missing: baselines were never tuned for this workspace")
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        raw = json.loads(_read_text(path))
     except json.JSONDecodeError as exc:
         raise WorkspaceError(path, None, f"is not valid JSON: {exc}") from exc
     out = {}
@@ -317,8 +345,13 @@ def verify_manifest(root: Path) -> None:
 
 
 def seal(root: Path) -> None:
-    """Write manifest.json over every file currently in the workspace."""
+    """Validate the workspace, then write manifest.json over every file currently in it.
+
+    Validation comes first, so a failed seal leaves the old manifest in place and never
+    blesses a bad file (:class:`WorkspaceError` names it).
+    """
     root = Path(root)
+    _validate_unsealed(root)
     files = {
         str(p.relative_to(root)): _sha256(p)
         for p in sorted(root.rglob("*"))
@@ -327,13 +360,25 @@ def seal(root: Path) -> None:
     (root / MANIFEST_FILE).write_text(json.dumps({"files": files}, indent=1, sort_keys=True) + "\n", encoding="utf-8")
 
 
+def _validate_unsealed(root: Path) -> None:
+    """Every check of :func:`load_workspace` except the manifest, plus the forward window."""
+    ws = _load(root, verify=False)
+    if ws.has_forward or ws.spec.problem.forward_days:
+        ws.load_forward()
+
+
 def load_workspace(path: str | Path) -> Workspace:
     """Load and validate a workspace; raises :class:`WorkspaceError` naming file and field."""
+    return _load(Path(path), verify=True)
+
+
+def _load(path: str | Path, *, verify: bool) -> Workspace:
     root = Path(path)
     if not root.is_dir():
         raise WorkspaceError(root, None, "is not a directory")
     spec = _read_spec(root)
-    verify_manifest(root)
+    if verify:
+        verify_manifest(root)
     replay = _read_sequence(root / REPLAY_FILE, spec.features)
     if len(replay) != spec.problem.replay_days:
         raise WorkspaceError(root / REPLAY_FILE, "demand", f"has {len(replay)} days, {SPEC_FILE} says replay_days = {spec.problem.replay_days}")

@@ -7,9 +7,13 @@ Public API::
     select_backend(preference="auto") -> SandboxBackend   # logged at start
     validate_policy(source) -> Validation                 # static white-box check, V(pi)
 
-Backends: ``auto`` (docker when an engine answers, else bubblewrap, else degraded),
-``bwrap``, ``docker``, ``degraded``, and ``none`` (:class:`evaluation.host.InProcessHost`
-for ``open_host``; not accepted by ``open_shell``). See docs/sandbox.md.
+Backends: ``auto`` (docker when an engine answers, else bubblewrap, else a clear refusal
+naming what to install; never a backend without filesystem and network isolation),
+``bwrap``, ``docker``, ``degraded`` (opt-in only, by name), and ``none``
+(:class:`evaluation.host.InProcessHost` for ``open_host``; not accepted by ``open_shell``).
+Errors: :class:`SandboxUnavailable` (a backend cannot run here) and
+:class:`SandboxFailure` (a PolicyError for infrastructure failures: retry the candidate
+once on a fresh worker). See docs/sandbox.md.
 
 This package never imports the agent, training or evolve packages.
 """
@@ -18,30 +22,36 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sandbox.errors import SandboxFailure, SandboxUnavailable
+from sandbox.limits import Limits
 from sandbox.validator import Validation, validate_policy
 
 if TYPE_CHECKING:
     from evaluation.host import PolicyHost
     from inventory.replay import ReplayProblem
-    from sandbox.backends import Limits, SandboxBackend
+    from sandbox.backends.base import SandboxBackend
     from sandbox.shell import ShellSession
 
 BACKEND_CHOICES = ("auto", "bwrap", "docker", "degraded", "none")
 
-__all__ = ["open_host", "open_shell", "select_backend", "validate_policy", "Validation", "BACKEND_CHOICES"]
+__all__ = ["open_host", "open_shell", "select_backend", "validate_policy", "Validation", "BACKEND_CHOICES",
+           "Limits", "SandboxFailure", "SandboxUnavailable"]
 
 
 def select_backend(preference: str = "auto", limits: "Limits | None" = None) -> "SandboxBackend":
-    """Probe and return a backend (see :func:`sandbox.backends.select_backend`)."""
-    from sandbox.backends import select_backend as _select
+    """Probe and return a backend (see :func:`sandbox.selection.select_backend`)."""
+    from sandbox.selection import select_backend as _select
     return _select(preference, limits)
 
 
-def open_host(problem: "ReplayProblem", backend: str = "auto", *, limits: "Limits | None" = None) -> "PolicyHost":
-    """A policy host for ``problem`` (pass the agent-visible replay problem only).
+def open_host(problem: "ReplayProblem", backend: str = "auto", *, limits: "Limits | None" = None,
+              hidden: "tuple[Path, ...]" = ()) -> "PolicyHost":
+    """A policy host for ``problem`` (the agent-visible replay problem, or a data-free one).
 
     ``backend="none"`` returns :class:`evaluation.host.InProcessHost` (trusted code only).
-    Raises :class:`sandbox.backends.SandboxUnavailable` if a named backend cannot run.
+    ``hidden`` names folders sandboxed code must not read (a workspace's ``hidden/``): the
+    degraded backend proves it or refuses. Raises :class:`SandboxUnavailable` if a named
+    backend cannot run.
     """
     if backend not in BACKEND_CHOICES:
         raise ValueError(f"unknown sandbox backend {backend!r}; choose one of {BACKEND_CHOICES}")
@@ -49,7 +59,7 @@ def open_host(problem: "ReplayProblem", backend: str = "auto", *, limits: "Limit
         from evaluation.host import InProcessHost
         return InProcessHost(problem)
     from sandbox.host import SandboxHost
-    return SandboxHost(problem, backend, limits=limits)
+    return SandboxHost(problem, backend, limits=limits, hidden=hidden)
 
 
 def open_shell(workspace_root: Path, backend: str = "auto", *, timeout: float = 30, max_output: int = 8000,

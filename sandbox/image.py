@@ -27,18 +27,21 @@ CLI::
 from __future__ import annotations
 
 import argparse
+import fcntl
 import hashlib
 import json
 import logging
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import sysconfig
-import tarfile
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from sandbox.treecheck import UntrustedCache, check_private_dir, verify_tree, write_manifest
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +51,7 @@ SANDBOX_GID = 65534
 PY_DEST = "/opt/python"
 PROJECT_DEST = "/opt/invevolve"
 PROJECT_PACKAGES = ("inventory", "evaluation", "sandbox")
-RECIPE_VERSION = 3
+RECIPE_VERSION = 4
 
 # Modules whose import closure defines the site-packages the sandbox needs.
 RUNTIME_IMPORTS = (
@@ -71,13 +74,22 @@ def project_root() -> Path:
 
 
 def cache_dir() -> Path:
-    """Where runtime trees live: ``$INVEVOLVE_SANDBOX_CACHE`` or ``/var/tmp/invevolve-sandbox-<uid>``.
+    """Where runtime trees live: ``$INVEVOLVE_SANDBOX_CACHE``, else a directory that no other
+    user can write into or pre-create: ``/var/cache/invevolve-sandbox`` for root,
+    ``$XDG_CACHE_HOME/invevolve-sandbox`` (``~/.cache/...``) otherwise.
 
-    Not under a home directory: the tree must be readable by the unprivileged sandbox uid,
-    and home directories (``/root`` in particular) are often closed to others.
+    As root the tree must be readable by the unprivileged sandbox uid, which home
+    directories (``/root``) usually are not; ``/var/cache`` is root-owned and not
+    world-writable (``/var/tmp`` is, which let another user plant a tree). Whatever the
+    location, :func:`ensure_runtime_root` refuses a directory that is not private to us.
     """
     env = os.environ.get("INVEVOLVE_SANDBOX_CACHE")
-    return Path(env) if env else Path(f"/var/tmp/invevolve-sandbox-{os.getuid()}")
+    if env:
+        return Path(env)
+    if os.geteuid() == 0:
+        return Path("/var/cache/invevolve-sandbox")
+    xdg = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(xdg) / "invevolve-sandbox"
 
 
 def _site_dirs() -> list[Path]:
@@ -146,8 +158,21 @@ class RuntimeRoot:
         return f"{PY_DEST}/lib/python{sys.version_info.major}.{sys.version_info.minor}/site-packages"
 
 
+_KEY: tuple[str, list[str]] | None = None
+
+
 def runtime_key() -> tuple[str, list[str]]:
-    """(key, site entries): key hashes the interpreter, selected packages and the recipe."""
+    """(key, site entries): key hashes the interpreter, selected packages and the recipe.
+
+    Computed once per process (it imports the runtime modules in a child interpreter).
+    """
+    global _KEY
+    if _KEY is None:
+        _KEY = _compute_key()
+    return _KEY[0], list(_KEY[1])
+
+
+def _compute_key() -> tuple[str, list[str]]:
     entries = _runtime_site_entries()
     h = hashlib.sha256()
     h.update(f"{RECIPE_VERSION}|{sys.version}|{sys.prefix}|{sys.platform}".encode())
@@ -252,7 +277,7 @@ def _populate(tree: Path, site_entries: list[str]) -> None:
         (tree / d).mkdir(parents=True, exist_ok=True)
     for pkg in PROJECT_PACKAGES:
         (tree / PROJECT_DEST.lstrip("/") / pkg).mkdir(parents=True, exist_ok=True)
-    os.chmod(tree / "tmp", 0o1777)
+    os.chmod(tree / "tmp", 0o755)  # only a mount point: every backend mounts a private tmpfs there
     etc = tree / "etc"
     etc.mkdir(exist_ok=True)
     (etc / "passwd").write_text("root:x:0:0:root:/root:/usr/sbin/nologin\n"
@@ -267,29 +292,87 @@ def _populate(tree: Path, site_entries: list[str]) -> None:
     (tree / "MANIFEST.json").write_text(json.dumps({"site_entries": site_entries, "python": sys.version}, indent=1))
 
 
+_VERIFIED: dict[Path, float] = {}  # tree -> manifest mtime, verified in this process
+
+
+def _make_private_dir(base: Path) -> None:
+    if not base.exists():
+        old = os.umask(0o022)
+        try:
+            base.mkdir(parents=True, mode=0o755, exist_ok=True)
+        finally:
+            os.umask(old)
+    check_private_dir(base)
+
+
 def ensure_runtime_root(force: bool = False) -> RuntimeRoot:
-    """Build the runtime tree if it is missing (atomically) and return it."""
+    """The verified runtime tree for this interpreter and recipe, built or rebuilt if needed.
+
+    The cache directory must be private to us (:func:`sandbox.treecheck.check_private_dir`,
+    else :class:`UntrustedCache`). A cached tree is used only if it matches its manifest
+    (owner, modes, the exact set of entries, SHA-256 of every file); a tree that does not
+    is logged and rebuilt. Verification runs once per tree per process (about a second).
+    """
     key, entries = runtime_key()
     base = cache_dir()
-    base.mkdir(parents=True, exist_ok=True)
-    os.chmod(base, 0o755)
+    _make_private_dir(base)
     final = base / f"rootfs-{key}"
-    if final.exists() and not force:
-        return RuntimeRoot(final, key)
-    log.info("building sandbox runtime root %s (%d site-packages entries)", final, len(entries))
-    tmp = Path(tempfile.mkdtemp(prefix="build-", dir=base))
-    try:
-        os.chmod(tmp, 0o755)
-        _populate(tmp, entries)
-        if final.exists():
-            shutil.rmtree(final)
-        tmp.rename(final)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
+    manifest = base / f"rootfs-{key}.manifest.json"
+    with open(base / ".lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if final.exists() and not force:
+            stamp = manifest.stat().st_mtime if manifest.exists() else -1.0
+            if _VERIFIED.get(final) == stamp:
+                return RuntimeRoot(final, key)
+            problem = verify_tree(final, manifest)
+            if problem is None:
+                _VERIFIED[final] = stamp
+                return RuntimeRoot(final, key)
+            log.warning("sandbox runtime tree %s failed verification (%s); rebuilding it", final, problem)
+        log.info("building sandbox runtime root %s (%d site-packages entries)", final, len(entries))
+        tmp = Path(tempfile.mkdtemp(prefix="build-", dir=base))
+        try:
+            os.chmod(tmp, 0o755)
+            _populate(tmp, entries)
+            _strip_write_bits(tmp)
+            if final.exists() or final.is_symlink():
+                _discard(final)
+            tmp.rename(final)
+            write_manifest(final, manifest)
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp, ignore_errors=True)
+        problem = verify_tree(final, manifest)
+        if problem is not None:
+            raise UntrustedCache(f"freshly built runtime tree {final} does not verify: {problem}")
+        _VERIFIED[final] = manifest.stat().st_mtime
     log.info("sandbox runtime root ready: %s", final)
     _prune(base, keep=final)
     return RuntimeRoot(final, key)
+
+
+def _discard(path: Path) -> None:
+    """Remove a tree that failed verification (ours: the cache directory is private)."""
+    if path.is_symlink() or not path.is_dir():
+        path.unlink()
+        return
+    for dirpath, dirnames, _ in os.walk(path):
+        for d in dirnames:  # a planted tree may hold directories we cannot enter
+            try:
+                os.chmod(os.path.join(dirpath, d), 0o700, follow_symlinks=False)
+            except (OSError, NotImplementedError):
+                pass
+    shutil.rmtree(path)
+
+
+def _strip_write_bits(tree: Path) -> None:
+    """No entry of the tree may be writable by group or others (the verifier insists)."""
+    for dirpath, dirnames, filenames in os.walk(tree):
+        for n in dirnames + filenames:
+            p = os.path.join(dirpath, n)
+            st = os.lstat(p)
+            if not os.path.islink(p) and st.st_mode & 0o022:
+                os.chmod(p, stat.S_IMODE(st.st_mode) & ~0o022)
 
 
 def _prune(base: Path, keep: Path, max_age_s: float = 86_400) -> None:
@@ -297,52 +380,16 @@ def _prune(base: Path, keep: Path, max_age_s: float = 86_400) -> None:
     import time
 
     for old in base.glob("rootfs-*"):
-        if old == keep:
+        if old == keep or old.name == keep.name + ".manifest.json":
             continue
         try:
             if time.time() - old.stat().st_mtime > max_age_s:
-                shutil.rmtree(old, ignore_errors=True)
+                if old.is_dir():
+                    shutil.rmtree(old, ignore_errors=True)
+                else:
+                    old.unlink()
         except OSError:
             pass
-
-
-def _owner_filter(info: tarfile.TarInfo) -> tarfile.TarInfo:
-    info.uid = info.gid = 0
-    info.uname = info.gname = "root"
-    return info
-
-
-def build_docker_image(root: RuntimeRoot, client: object | None = None, force: bool = False) -> str:
-    """``docker import`` the tree as ``invevolve-sandbox:<key>``; returns the tag.
-
-    Uses the docker SDK against whatever engine ``docker.from_env()`` finds; no registry is
-    contacted. Raises ``RuntimeError`` when no engine answers.
-    """
-    import docker  # optional at import time of this module
-
-    client = client or docker.from_env(timeout=300)
-    try:
-        client.ping()
-    except Exception as exc:  # noqa: BLE001 - any failure means "no engine"
-        raise RuntimeError(f"no docker engine answers ping(): {exc}") from exc
-    if not force:
-        try:
-            client.images.get(root.image_tag)
-            log.info("docker image %s already present", root.image_tag)
-            return root.image_tag
-        except docker.errors.ImageNotFound:
-            pass
-    with tempfile.TemporaryDirectory(prefix="invevolve-image-") as td:
-        tar_path = Path(td) / "rootfs.tar"
-        with tarfile.open(tar_path, "w") as tar:
-            for child in sorted(root.path.iterdir()):
-                tar.add(child, arcname=child.name, filter=_owner_filter)
-        log.info("importing %s (%.0f MB) into docker", root.image_tag, tar_path.stat().st_size / 1e6)
-        repo, tag = root.image_tag.split(":")
-        with open(tar_path, "rb") as fh:
-            client.api.import_image_from_data(fh, repository=repo, tag=tag)
-    client.images.get(root.image_tag)
-    return root.image_tag
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -352,18 +399,28 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--no-docker", action="store_true", help="build only the tree (bubblewrap needs no more)")
     b.add_argument("--force", action="store_true", help="rebuild even if present")
     sub.add_parser("path", help="print the runtime tree's path (building it if needed)")
+    sub.add_parser("verify", help="check the cached tree against its manifest (owner, modes, hashes)")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    root = ensure_runtime_root(force=getattr(args, "force", False))
-    if args.cmd == "path":
-        sys.stdout.write(f"{root.path}\n")
-        return 0
-    if args.no_docker:
-        return 0
     try:
+        if args.cmd == "verify":
+            key, _ = runtime_key()
+            base = cache_dir()
+            check_private_dir(base)
+            problem = verify_tree(base / f"rootfs-{key}", base / f"rootfs-{key}.manifest.json")
+            sys.stdout.write(f"{base / f'rootfs-{key}'}: {problem or 'ok'}\n")
+            return 0 if problem is None else 1
+        root = ensure_runtime_root(force=getattr(args, "force", False))
+        if args.cmd == "path":
+            sys.stdout.write(f"{root.path}\n")
+            return 0
+        if args.no_docker:
+            return 0
+        from sandbox.dockerimage import build_docker_image
+
         tag = build_docker_image(root, force=args.force)
-    except RuntimeError as exc:
-        log.warning("docker image not built: %s", exc)
+    except (UntrustedCache, RuntimeError, OSError) as exc:  # DockerUnavailable is a RuntimeError
+        sys.stderr.write(f"error: {exc}\n")
         return 1
     sys.stdout.write(f"{tag}\n")
     return 0

@@ -14,7 +14,9 @@ from __future__ import annotations
 import json
 import math
 import os
+import select
 import struct
+import time
 from typing import TYPE_CHECKING, Any, BinaryIO, Mapping
 
 import numpy as np
@@ -76,6 +78,51 @@ def write_frame_fd(fd: int, msg: Any) -> None:
 def write_frame_file(fh: BinaryIO, msg: Any) -> None:
     fh.write(encode(msg))
     fh.flush()
+
+
+class FrameBuffer:
+    """Reassembles length-prefixed frames from arbitrary chunks."""
+
+    def __init__(self, max_frame: int = MAX_FRAME) -> None:
+        self.buf = bytearray()
+        self.max_frame = max_frame
+
+    def pop(self) -> Any | None:
+        if len(self.buf) < 4:
+            return None
+        (n,) = struct.unpack(">I", self.buf[:4])
+        if n > self.max_frame:
+            raise ProtocolError(f"frame of {n} bytes exceeds {self.max_frame}")
+        if len(self.buf) < 4 + n:
+            return None
+        body = bytes(self.buf[4:4 + n])
+        del self.buf[:4 + n]
+        return decode_body(body)
+
+
+def write_all(fd: int, data: bytes, deadline: float) -> None:
+    """Write ``data`` to a (possibly blocking) fd, giving up at ``deadline`` (monotonic)."""
+    view = memoryview(data)
+    was_blocking = os.get_blocking(fd)
+    os.set_blocking(fd, False)
+    try:
+        while view:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError("peer did not read its input in time")
+            _, w, _ = select.select([], [fd], [], left)
+            if not w:
+                continue
+            try:
+                k = os.write(fd, view)
+            except BlockingIOError:
+                continue
+            view = view[k:]
+    finally:
+        try:
+            os.set_blocking(fd, was_blocking)
+        except OSError:
+            pass
 
 
 # ---------------------------------------------------------------- arrays

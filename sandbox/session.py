@@ -7,8 +7,12 @@ read-only, so ``python evaluation.py my_policy.py`` works inside. When a command
 sandbox is torn down, so nothing it started keeps running between commands. The copy is
 deleted on :meth:`close`; only bytes read out with :meth:`read_file` leave it.
 
-After each command the copy's total size is checked against the quota; if a command blew
-it, the largest files are deleted and the output says so.
+After each command the copy is checked against three quotas (:class:`sandbox.limits.Limits`):
+directory depth (deeper subtrees are deleted), entries (files, directories and links, so
+a flood of empty files counts; the newest entries the commands created are deleted) and
+bytes (the largest files are deleted); the output says what was removed. The walk and the
+deletion use :mod:`sandbox.fstree` (no recursion, no path-length limit), so a 1,200-deep
+tree cannot crash the session or its cleanup.
 """
 from __future__ import annotations
 
@@ -18,8 +22,9 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from inventory.workspace import agent_visible_files
-from sandbox.backends import SandboxBackend
+from inventory.workspace import HIDDEN_DIR, agent_visible_files
+from sandbox import fstree
+from sandbox.backends.base import SandboxBackend
 from sandbox.shell import CommandResult, ShellSession
 
 log = logging.getLogger(__name__)
@@ -35,12 +40,20 @@ class SandboxShellSession(ShellSession):
         self.root = self._tmp / "ws"
         self.root.mkdir()
         src = Path(workspace_root)
-        for rel in agent_visible_files(src):
-            target = self.root / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(src / rel, target)
-        self.backend.prepare_workdir(self.root)
         self._closed = False
+        try:
+            backend.guard_hidden([src / HIDDEN_DIR])
+            self._original: set[tuple[str, ...]] = set()
+            for rel in agent_visible_files(src):
+                target = self.root / rel
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(src / rel, target)
+                parts = Path(rel).parts
+                self._original.update(parts[:i] for i in range(1, len(parts) + 1))
+            self.backend.prepare_workdir(self.root)
+        except BaseException:
+            self.close()
+            raise
         log.debug("shell session on %s: copy of %s at %s", backend.name, src, self.root)
 
     # ------------------------------------------------------------ paths
@@ -70,32 +83,55 @@ class SandboxShellSession(ShellSession):
         return res
 
     def _enforce_quota(self) -> str:
-        quota = self.backend.limits.workspace_quota_bytes
-        files = []
-        total = 0
-        for dirpath, _, names in os.walk(self.root):
-            for n in names:
-                p = os.path.join(dirpath, n)
+        """Apply the depth, entry and byte quotas to the copy; a note for the output if anything went."""
+        lim = self.backend.limits
+        notes = []
+        usage = fstree.scan(self.root, lim.workspace_max_depth,
+                            on_too_deep=lambda fd, name: fstree.remove_at(fd, name, self._tmp))
+        if usage.too_deep:
+            notes.append(f"[workspace depth limit of {lim.workspace_max_depth} directories exceeded; removed "
+                         f"{len(usage.too_deep)} subtree(s) under {'/'.join(usage.too_deep[0][:3])}/...]")
+        count = usage.count
+        if count > lim.workspace_quota_entries:
+            removed, gone = 0, []
+            created = [e for e in usage.entries if e.parts not in self._original]
+            created.sort(key=lambda e: (e.mtime, len(e.parts)), reverse=True)
+            dead: set[tuple[str, ...]] = set()
+            for e in created:
+                if count <= lim.workspace_quota_entries:
+                    break
+                if any(e.parts[:i] in dead for i in range(1, len(e.parts))):
+                    continue
                 try:
-                    st = os.lstat(p)
+                    fstree.remove_parts(self.root, e.parts, self._tmp)
                 except OSError:
                     continue
-                files.append((st.st_size, p))
-                total += st.st_size
-        if total <= quota:
-            return ""
-        removed = []
-        for size, p in sorted(files, reverse=True):
-            if total <= quota:
-                break
-            try:
-                os.unlink(p)
-            except OSError:
-                continue
-            total -= size
-            removed.append(os.path.relpath(p, self.root))
-        log.warning("shell session exceeded its %d-byte quota; removed %s", quota, removed)
-        return f"[workspace quota of {quota} bytes exceeded; removed: {', '.join(removed)}]"
+                dead.add(e.parts)
+                count -= e.subtree_entries
+                usage.total_bytes -= e.subtree_bytes
+                removed += e.subtree_entries
+                if len(gone) < 3:
+                    gone.append("/".join(e.parts))
+            notes.append(f"[workspace entry quota of {lim.workspace_quota_entries} files/directories exceeded "
+                         f"({usage.count}); removed {removed} of the newest, e.g. {', '.join(gone)}]")
+            usage = fstree.scan(self.root, lim.workspace_max_depth)
+        quota = lim.workspace_quota_bytes
+        total = usage.total_bytes
+        if total > quota:
+            removed_files = []
+            for e in sorted((e for e in usage.entries if not e.is_dir), key=lambda e: e.size, reverse=True):
+                if total <= quota:
+                    break
+                try:
+                    fstree.remove_parts(self.root, e.parts, self._tmp)
+                except OSError:
+                    continue
+                total -= e.size
+                removed_files.append("/".join(e.parts))
+            notes.append(f"[workspace quota of {quota} bytes exceeded; removed: {', '.join(removed_files)}]")
+        if notes:
+            log.warning("shell session quotas: %s", " ".join(notes))
+        return "\n".join(notes)
 
     def read_file(self, rel_path: str, max_bytes: int = 200_000) -> bytes | None:
         try:
@@ -122,6 +158,8 @@ class SandboxShellSession(ShellSession):
         with os.fdopen(fd, "wb") as fh:
             fh.write(bytes(data))
         os.replace(tmp, path)
+        rel = Path(os.path.relpath(path, os.path.realpath(self.root))).parts
+        self._original.update(rel[:i] for i in range(1, len(rel) + 1))  # the tool's own writes are kept
         # Hand the new file and any new parents to the sandbox user.
         p = path
         while True:
@@ -137,7 +175,10 @@ class SandboxShellSession(ShellSession):
         if self._closed:
             return
         self._closed = True
-        shutil.rmtree(self._tmp, ignore_errors=True)
+        try:
+            fstree.remove_tree(self._tmp)
+        except OSError as exc:
+            log.warning("could not delete shell session copy %s: %s", self._tmp, exc)
 
 
 def _sandbox_ids() -> tuple[int, int]:

@@ -9,12 +9,22 @@ Rules:
 * size: at most :data:`MAX_BYTES` bytes and :data:`MAX_LINES` lines; it must parse;
 * complexity: at most :data:`MAX_NODES` AST nodes, :data:`MAX_DEPTH` nesting depth,
   :data:`MAX_FUNCTIONS` functions;
-* imports: only modules in :data:`ALLOWED_IMPORTS` (and their submodules, e.g.
-  ``numpy.linalg``); no relative imports, no ``import *``;
-* forbidden names (called or merely referenced): ``exec``, ``eval``, ``compile``, ``open``,
-  ``__import__``, ``getattr``/``setattr``/``delattr``, ``globals``, ``locals``, ``vars``,
-  ``breakpoint``, ``input``, ``memoryview``, ``help``, ``exit``/``quit``, and the modules of
-  :data:`FORBIDDEN_MODULES` (os, sys, subprocess, socket, ctypes, ...);
+* imports: only the modules of :data:`sandbox.validator_rules.MODULE_ATTRS` (exact paths:
+  ``numpy`` and ``numpy.linalg``, not ``numpy.random``); no relative imports, no ``import *``;
+* **module attributes are an allowlist**: a module may be used only as ``mod.name`` with
+  ``name`` in its list (``np.maximum`` yes; ``np.load``, ``np.lib``, ``dataclasses.sys``,
+  ``statistics.random``, ``operator.attrgetter`` no), ``from mod import name`` likewise,
+  and a module name never appears bare (``f(np)``, ``m = np``), so it cannot be aliased
+  past the check;
+* **builtins are an allowlist** (:data:`~sandbox.validator_rules.BUILTINS`): a name the file
+  does not bind itself can only resolve through builtins, so any other builtin is rejected;
+  ``exec``, ``eval``, ``open``, ``getattr``, ``type``... are rejected wherever they appear,
+  even as a parameter name;
+* object attributes: no frame, code or generator internals (``gi_frame``, ``f_back``,
+  ``tb_frame``, ``co_*``...), no ``.format``/``.format_map`` (their fields traverse
+  attributes; use f-strings), no ``.base`` (the array a view was cut from), no file dumps;
+* randomness is rejected (``random``, ``np.random``): deterministic rules are what a
+  certificate and an audit can rely on; the worker seeds the global generators anyway;
 * no dunder names or dunder attribute access (``x.__class__``, ``__builtins__``);
   ``__name__ == "__main__"`` guards are not allowed either;
 * no ``global``/``nonlocal``, ``async``, ``yield`` at module level, ``lambda`` default
@@ -32,7 +42,11 @@ It is a filter, not the security boundary: anything it passes still runs in the 
 from __future__ import annotations
 
 import ast
+import builtins
 from dataclasses import dataclass
+
+from sandbox.validator_rules import (ATTR_REASONS, BUILTINS, FORBIDDEN_MODULES, FORBIDDEN_NAMES, MODULE_ATTRS,
+                                     MODULES, OBJECT_ATTR_PREFIXES, OBJECT_ATTRS, SUBMODULES)
 
 MAX_BYTES = 20_000
 MAX_LINES = 400
@@ -41,29 +55,8 @@ MAX_DEPTH = 40
 MAX_FUNCTIONS = 30
 MAX_PARAMS = 12
 
-ALLOWED_IMPORTS = frozenset({
-    "math", "numpy", "statistics", "functools", "itertools", "collections", "dataclasses", "typing",
-    "bisect", "heapq", "fractions", "decimal", "operator", "enum", "abc", "cmath", "numbers",
-})
-FORBIDDEN_MODULES = frozenset({
-    "os", "sys", "subprocess", "socket", "ctypes", "gc", "inspect", "importlib", "builtins", "pickle",
-    "marshal", "shutil", "signal", "threading", "multiprocessing", "io", "pathlib", "tempfile", "resource",
-    "pty", "fcntl", "mmap", "code", "codeop", "runpy", "urllib", "http", "requests", "asyncio", "select",
-    "selectors", "shelve", "dbm", "sqlite3", "zipimport", "pkgutil", "site", "sysconfig", "platform",
-    "traceback", "types", "weakref", "atexit", "faulthandler", "tracemalloc", "posix", "pwd", "grp",
-    "glob", "fnmatch", "copyreg", "ssl", "ftplib", "smtplib", "telnetlib", "webbrowser", "random",
-})
-FORBIDDEN_NAMES = frozenset({
-    "exec", "eval", "compile", "open", "__import__", "getattr", "setattr", "delattr", "globals", "locals",
-    "vars", "breakpoint", "input", "memoryview", "help", "exit", "quit", "dir", "object", "type",
-    "super", "classmethod", "staticmethod", "property", "__builtins__", "__loader__", "__spec__",
-})
-FORBIDDEN_ATTRS = frozenset({
-    # numpy escape hatches that reach files, the OS or raw memory
-    "ctypeslib", "ctypes", "load", "save", "savez", "savez_compressed", "loadtxt", "savetxt", "genfromtxt",
-    "fromfile", "tofile", "memmap", "open_memmap", "lib", "f2py", "distutils", "testing", "DataSource",
-    "frombuffer", "show_config", "system", "popen",
-})
+ALLOWED_IMPORTS = frozenset(m.split(".")[0] for m in MODULES if m != "__future__")
+_PY_BUILTINS = frozenset(dir(builtins))
 
 
 @dataclass(frozen=True)
@@ -182,43 +175,44 @@ def validate_policy(source: str) -> Validation:
             seen.add(msg)
             reasons.append(msg)
 
+    modvars = _module_bindings(tree, add)
+    assigned = _bound_names(tree)
+    for name in modvars:
+        if name in assigned:
+            add(f"imported module name `{name}` is rebound; use another name")
+    bound = assigned | {a.asname or a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) for a in n.names}
+    parents = {child: parent for parent in ast.walk(tree) for child in ast.iter_child_nodes(parent)}
+
     for node in ast.walk(tree):
         line = getattr(node, "lineno", "?")
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                top = alias.name.split(".")[0]
-                if top in FORBIDDEN_MODULES:
-                    add(f"line {line}: import of forbidden module `{alias.name}`")
-                elif top not in ALLOWED_IMPORTS:
-                    add(f"line {line}: import of `{alias.name}` is not allowed (allowed: {', '.join(sorted(ALLOWED_IMPORTS))})")
-        elif isinstance(node, ast.ImportFrom):
-            mod = node.module or ""
-            top = mod.split(".")[0]
-            if node.level:
-                add(f"line {line}: relative imports are not allowed")
-            elif mod == "__future__":
-                pass
-            elif top in FORBIDDEN_MODULES:
-                add(f"line {line}: import from forbidden module `{mod}`")
-            elif top not in ALLOWED_IMPORTS:
-                add(f"line {line}: import from `{mod}` is not allowed (allowed: {', '.join(sorted(ALLOWED_IMPORTS))})")
-            for alias in node.names:
-                if alias.name == "*":
-                    add(f"line {line}: `from {mod} import *` is not allowed")
-                elif _dunder(alias.name) or alias.name in FORBIDDEN_ATTRS:
-                    add(f"line {line}: importing `{alias.name}` from `{mod}` is not allowed")
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            continue  # checked by _module_bindings
         elif isinstance(node, ast.Name):
             if node.id in FORBIDDEN_NAMES:
                 add(f"line {line}: use of `{node.id}` is not allowed")
             elif _dunder(node.id):
                 add(f"line {line}: dunder name `{node.id}` is not allowed")
-            elif node.id in FORBIDDEN_MODULES:
+            elif node.id in modvars:
+                if not (isinstance(parents.get(node), ast.Attribute) and parents[node].value is node):
+                    add(f"line {line}: module `{node.id}` may only be used as `{node.id}.<name>`")
+            elif node.id in FORBIDDEN_MODULES and node.id not in bound:
                 add(f"line {line}: reference to module name `{node.id}` is not allowed")
+            elif node.id not in bound and node.id in _PY_BUILTINS and node.id not in BUILTINS:
+                # An unbound name can only resolve through builtins (a name in no scope at all is
+                # a NameError, harmless): so every builtin that is not on the allowlist is rejected.
+                add(f"line {line}: builtin `{node.id}` is not allowed (allowed: the BUILTINS of sandbox/validator_rules.py)")
+        elif isinstance(node, ast.arg):
+            if node.arg in FORBIDDEN_NAMES or node.arg in modvars:
+                add(f"line {line}: parameter name `{node.arg}` is not allowed")
         elif isinstance(node, ast.Attribute):
-            if node.attr.startswith("__") or (node.attr.startswith("_") and node.attr.endswith("_") and len(node.attr) > 2):
+            mod = _module_of(node.value, modvars)
+            if mod is not None:
+                _check_module_attr(node, mod, parents, add)
+            elif node.attr.startswith("__") or (node.attr.startswith("_") and node.attr.endswith("_") and len(node.attr) > 2):
                 add(f"line {line}: access to dunder/private attribute `.{node.attr}` is not allowed")
-            elif node.attr in FORBIDDEN_ATTRS:
-                add(f"line {line}: attribute `.{node.attr}` is not allowed (file, OS or raw-memory access)")
+            elif node.attr in OBJECT_ATTRS or node.attr.startswith(OBJECT_ATTR_PREFIXES):
+                why = ATTR_REASONS.get(node.attr, "frames, formatting traversal or raw data")
+                add(f"line {line}: attribute `.{node.attr}` is not allowed ({why})")
         elif isinstance(node, (ast.Global, ast.Nonlocal)):
             add(f"line {line}: `global`/`nonlocal` are not allowed")
         elif isinstance(node, (ast.AsyncFunctionDef, ast.Await, ast.AsyncFor, ast.AsyncWith)):
@@ -235,6 +229,8 @@ def validate_policy(source: str) -> Validation:
                     add(f"line {line}: dunder parameter name `{arg.arg}` is not allowed")
             if _dunder(node.name):
                 add(f"line {line}: dunder function name `{node.name}` is not allowed")
+            if node.name in FORBIDDEN_NAMES:
+                add(f"line {line}: function name `{node.name}` is not allowed")
         elif isinstance(node, ast.Constant) and isinstance(node.value, str) and _mentions_dunder(node.value):
             add(f"line {line}: string literal naming a dunder attribute is not allowed")
 
@@ -286,3 +282,94 @@ def _mentions_dunder(text: str) -> bool:
 
 def _reads(fn: ast.FunctionDef, name: str) -> bool:
     return any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(fn) if n is not fn)
+
+
+def _module_bindings(tree: ast.Module, add) -> dict[str, str]:
+    """name -> module path for every import; rejects what the allowlist does not name."""
+    out: dict[str, str] = {}
+    for node in ast.walk(tree):
+        line = getattr(node, "lineno", "?")
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                mod = alias.name
+                if not _import_ok(mod, line, add):
+                    continue
+                name, path = (alias.asname, mod) if alias.asname else (mod.split(".")[0], mod.split(".")[0])
+                if out.get(name, path) != path:
+                    add(f"line {line}: `{name}` names two different modules")
+                out[name] = path
+        elif isinstance(node, ast.ImportFrom):
+            mod = node.module or ""
+            if node.level:
+                add(f"line {line}: relative imports are not allowed")
+                continue
+            if mod == "__future__" or not _import_ok(mod, line, add):
+                continue
+            for alias in node.names:
+                bound = alias.asname or alias.name
+                if alias.name == "*":
+                    add(f"line {line}: `from {mod} import *` is not allowed")
+                elif f"{mod}.{alias.name}" in SUBMODULES:
+                    if out.get(bound, f"{mod}.{alias.name}") != f"{mod}.{alias.name}":
+                        add(f"line {line}: `{bound}` names two different modules")
+                    out[bound] = f"{mod}.{alias.name}"
+                elif alias.name not in MODULE_ATTRS[mod]:
+                    why = ATTR_REASONS.get(alias.name, f"not among the names {mod} exposes to policies")
+                    add(f"line {line}: importing `{alias.name}` from `{mod}` is not allowed ({why})")
+    return out
+
+
+def _import_ok(mod: str, line, add) -> bool:
+    top = mod.split(".")[0]
+    if mod in MODULE_ATTRS:
+        return True
+    if top in FORBIDDEN_MODULES:
+        add(f"line {line}: import of forbidden module `{mod}`")
+    elif mod.split(".")[-1] in ATTR_REASONS:
+        add(f"line {line}: import of `{mod}` is not allowed ({ATTR_REASONS[mod.split('.')[-1]]})")
+    else:
+        add(f"line {line}: import of `{mod}` is not allowed (allowed: {', '.join(sorted(MODULE_ATTRS))})")
+    return False
+
+
+def _bound_names(tree: ast.Module) -> set[str]:
+    """Every name the file binds anywhere (assignment, parameter, def, loop, except, match)."""
+    out: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            out.add(node.id)
+        elif isinstance(node, ast.arg):
+            out.add(node.arg)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            out.add(node.name)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            out.add(node.name)
+        elif isinstance(node, (ast.MatchAs, ast.MatchStar)) and node.name:
+            out.add(node.name)
+        elif isinstance(node, ast.MatchMapping) and node.rest:
+            out.add(node.rest)
+    return out
+
+
+def _module_of(node: ast.AST, modvars: dict[str, str]) -> str | None:
+    """The module path an expression denotes (``np`` or ``np.linalg``), or None."""
+    if isinstance(node, ast.Name):
+        return modvars.get(node.id)
+    if isinstance(node, ast.Attribute):
+        parent = _module_of(node.value, modvars)
+        if parent is not None and f"{parent}.{node.attr}" in SUBMODULES:
+            return f"{parent}.{node.attr}"
+    return None
+
+
+def _check_module_attr(node: ast.Attribute, mod: str, parents: dict, add) -> None:
+    line = getattr(node, "lineno", "?")
+    sub = f"{mod}.{node.attr}"
+    if sub in SUBMODULES:
+        parent = parents.get(node)
+        if not (isinstance(parent, ast.Attribute) and parent.value is node):
+            add(f"line {line}: module `{sub}` may only be used as `{sub}.<name>`")
+        return
+    if node.attr not in MODULE_ATTRS.get(mod, frozenset()):
+        why = ATTR_REASONS.get(node.attr, f"not among the names {mod} exposes to policies")
+        add(f"line {line}: `{mod}.{node.attr}` (attribute `.{node.attr}`) is not allowed ({why})")

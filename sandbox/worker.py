@@ -15,7 +15,17 @@ Protocol (frames of :mod:`sandbox.protocol` on the worker's stdin/stdout):
 
 Every reply is ``{"ok": true, ...}`` or ``{"ok": false, "kind": "policy"|"timeout"|"dead"|
 "protocol", "error": str}``. A request that outlives its wall-clock deadline gets the whole
-process group (and session) of its child killed with SIGKILL. After every request the worker
+process group (and session) of its child killed with SIGKILL. The deadline covers the whole
+exchange: writing the request into the child's pipe (a child that stops reading) and
+reading its reply (a child that sends half a frame and goes quiet), not only the wait for
+its first byte.
+
+Memory: each child limits its address space to what it inherited at fork plus
+``limits["memory_bytes"]``; a child that runs out reports it and exits, so its memory is
+returned at once and the other candidates keep theirs. Randomness: each child seeds
+Python's and numpy's global generators with 0 before it compiles the source (the
+validator rejects ``random``/``np.random`` anyway; this is defence in depth, so scores stay
+reproducible). After every request the worker
 sweeps: any process that is neither pid 1, the worker, nor in the session of a live
 candidate is killed, so double-forked daemons do not survive their candidate.
 """
@@ -23,6 +33,7 @@ from __future__ import annotations
 
 import gc
 import os
+import random
 import resource
 import select
 import signal
@@ -38,6 +49,7 @@ from inventory.policy import PolicyError, compile_policy
 from inventory.replay import ReplayProblem
 from inventory.simulator import call_policy
 from sandbox import protocol
+from sandbox.protocol import FrameBuffer, write_all
 
 CHILD_MAX_FRAME = 16 * 1024 * 1024
 
@@ -47,9 +59,26 @@ class Child:
     pid: int
     to_child: int
     from_child: int
+    frames: FrameBuffer | None = None
+
+    def __post_init__(self) -> None:
+        if self.frames is None:
+            self.frames = FrameBuffer(CHILD_MAX_FRAME)
+
+
+def _vm_size() -> int:
+    """This process's address space in bytes (VmSize), 0 if unknown."""
+    try:
+        with open("/proc/self/statm", "rb") as fh:
+            return int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
 
 
 def _set_limits(limits: dict[str, int]) -> None:
+    limits = dict(limits)
+    if "memory_bytes" in limits:  # relative to what the fork inherited
+        limits["as_bytes"] = _vm_size() + int(limits.pop("memory_bytes"))
     table = {
         "cpu_s": resource.RLIMIT_CPU, "as_bytes": resource.RLIMIT_AS, "fsize_bytes": resource.RLIMIT_FSIZE,
         "nofile": resource.RLIMIT_NOFILE, "nproc": resource.RLIMIT_NPROC, "core": resource.RLIMIT_CORE,
@@ -67,6 +96,42 @@ def _set_limits(limits: dict[str, int]) -> None:
             resource.setrlimit(res, (val, hard_new))
         except (ValueError, OSError):
             pass
+
+
+def _seed_global_rngs() -> None:
+    """Deterministic global RNGs in every candidate (defence in depth; the validator forbids them).
+
+    ``numpy.random`` costs ~70 ms to import, so the worker does not import it: if it is
+    not loaded yet, a one-shot import hook seeds it right after the policy first imports it.
+    """
+    random.seed(0)
+    if "numpy.random" in sys.modules:
+        np.random.seed(0)
+    else:
+        sys.meta_path.insert(0, _SeedNumpyOnImport())
+
+
+class _SeedNumpyOnImport:
+    """Meta-path finder: when ``numpy.random`` is imported, run the real loader, then seed it."""
+
+    def find_spec(self, name: str, path: Any, target: Any = None) -> Any:
+        if name != "numpy.random":
+            return None
+        import importlib.machinery
+
+        sys.meta_path.remove(self)
+        spec = importlib.machinery.PathFinder.find_spec(name, path)
+        if spec is None or spec.loader is None:
+            return spec
+        loader = spec.loader
+        real_exec = loader.exec_module
+
+        def exec_module(module: Any) -> None:
+            real_exec(module)
+            module.seed(0)
+
+        loader.exec_module = exec_module  # type: ignore[method-assign]
+        return spec
 
 
 def _no_dump() -> None:
@@ -99,6 +164,7 @@ def _child_main(req_fd: int, resp_fd: int, problem: ReplayProblem, limits: dict[
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         _set_limits(limits)
+        _seed_global_rngs()
         try:
             msg = protocol.read_frame_fd(req_fd)
         except EOFError:
@@ -118,8 +184,9 @@ def _child_main(req_fd: int, resp_fd: int, problem: ReplayProblem, limits: dict[
                 req = protocol.read_frame_fd(req_fd)
             except EOFError:
                 break
-            protocol.write_frame_fd(resp_fd, _child_op(program, problem, decoder, req))
-            if req.get("op") == "close":
+            reply = _child_op(program, problem, decoder, req)
+            protocol.write_frame_fd(resp_fd, reply)
+            if req.get("op") == "close" or reply.get("kind") == "dead":
                 break
     except BaseException as exc:  # noqa: BLE001 - the child must always end with _exit
         code = 3
@@ -154,9 +221,12 @@ def _child_op(program: Any, problem: ReplayProblem, decoder: protocol.Observatio
             return {"ok": True}
         return {"ok": False, "kind": "protocol", "error": f"unknown op {op!r}"}
     except PolicyError as exc:
+        if isinstance(exc.__cause__, MemoryError):  # the simulator wraps what order() raised
+            return {"ok": False, "kind": "dead", "error": f"{exc} (its per-candidate memory limit)"}
         return {"ok": False, "kind": "policy", "error": str(exc)}
     except MemoryError:
-        return {"ok": False, "kind": "policy", "error": "policy ran out of memory"}
+        # Exit after replying (see _child_main): the memory goes back at once.
+        return {"ok": False, "kind": "dead", "error": "policy ran out of memory (its per-candidate limit)"}
     except Exception as exc:  # noqa: BLE001 - policy code may raise anything
         return {"ok": False, "kind": "policy", "error": f"{type(exc).__name__}: {exc}"}
 
@@ -218,13 +288,18 @@ class Worker:
             return {"ok": False, "kind": "protocol", "error": f"candidate {hid} already open"}
         child, self.spare = (self.spare or self._fork_spare()), None
         self.children[hid] = child
+        timeout = float(msg.get("timeout", 10.0))
+        deadline = time.monotonic() + timeout
         try:
-            protocol.write_frame_fd(child.to_child, {"source": msg["source"], "name": msg.get("name", "policy"),
-                                                     "vectorised": msg.get("vectorised")})
+            write_all(child.to_child, protocol.encode({"source": msg["source"], "name": msg.get("name", "policy"),
+                                                       "vectorised": msg.get("vectorised")}), deadline)
+        except TimeoutError:
+            self._kill(hid)
+            return {"ok": False, "kind": "timeout", "error": f"policy process did not read its source within {timeout:g} s"}
         except OSError:
             self._kill(hid)
             return {"ok": False, "kind": "dead", "error": "policy process died before it started"}
-        reply = self._await(hid, child, float(msg.get("timeout", 10.0)))
+        reply = self._await(hid, child, timeout, deadline)
         if not reply.get("ok"):
             self._kill(hid)
         return reply
@@ -235,34 +310,49 @@ class Worker:
         if child is None:
             return {"ok": False, "kind": "dead", "error": f"candidate {hid} is not running"}
         timeout = float(msg.pop("timeout", 10.0))
+        deadline = time.monotonic() + timeout
         try:
-            protocol.write_frame_fd(child.to_child, msg)
+            write_all(child.to_child, protocol.encode(msg), deadline)
+        except TimeoutError:
+            self._kill(hid)
+            return {"ok": False, "kind": "timeout", "error": f"policy exceeded its {timeout:g} s wall-clock deadline "
+                                                              f"(it stopped reading its requests)"}
         except OSError:
             self._kill(hid)
             return {"ok": False, "kind": "dead", "error": "policy process died"}
-        reply = self._await(hid, child, timeout)
+        reply = self._await(hid, child, timeout, deadline)
         if reply.get("kind") in ("timeout", "dead", "protocol"):
             self._kill(hid)
         return reply
 
-    def _await(self, hid: int, child: Child, timeout: float) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
+    def _await(self, hid: int, child: Child, timeout: float, deadline: float) -> dict[str, Any]:
+        """The child's next reply frame, all of it before ``deadline`` (monotonic) or it dies."""
+        assert child.frames is not None
         while True:
+            try:
+                reply = child.frames.pop()
+            except protocol.ProtocolError as exc:
+                self._kill(hid)
+                return {"ok": False, "kind": "protocol", "error": f"policy process sent garbage: {exc}"}
+            if reply is not None:
+                break
             left = deadline - time.monotonic()
             if left <= 0:
+                partial = " (it sent a partial reply)" if child.frames.buf else ""
                 self._kill(hid)
-                return {"ok": False, "kind": "timeout", "error": f"policy exceeded its {timeout:g} s wall-clock deadline"}
+                return {"ok": False, "kind": "timeout",
+                        "error": f"policy exceeded its {timeout:g} s wall-clock deadline{partial}"}
             r, _, _ = select.select([child.from_child], [], [], left)
-            if r:
-                break
-        try:
-            reply = protocol.read_frame_fd(child.from_child, CHILD_MAX_FRAME)
-        except EOFError:
-            self._kill(hid)
-            return {"ok": False, "kind": "dead", "error": "policy process died (killed by a limit or crashed)"}
-        except protocol.ProtocolError as exc:
-            self._kill(hid)
-            return {"ok": False, "kind": "protocol", "error": f"policy process sent garbage: {exc}"}
+            if not r:
+                continue
+            try:
+                chunk = os.read(child.from_child, 1 << 20)
+            except OSError:
+                chunk = b""
+            if not chunk:
+                self._kill(hid)
+                return {"ok": False, "kind": "dead", "error": "policy process died (killed by a limit or crashed)"}
+            child.frames.buf += chunk
         if not isinstance(reply, dict):
             self._kill(hid)
             return {"ok": False, "kind": "protocol", "error": "policy process sent a non-object"}

@@ -39,7 +39,8 @@ def make_client(config: "AgentConfig") -> LLMClient:
     elif spec.backend == "hf":
         from agent.llm.hf_client import HFClient
 
-        client = HFClient(spec.target, device=config.hf_device, threads=config.hf_threads, max_context=config.max_context)
+        client = HFClient(spec.target, device=config.hf_device, threads=config.hf_threads, max_context=config.max_context,
+                          timeout=config.timeout)
     elif spec.backend == "vllm":
         from agent.llm.vllm_client import VLLMClient
 

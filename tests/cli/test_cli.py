@@ -9,25 +9,26 @@ from cli.evolve_cmd import main as evolve_main
 from cli.main import main as invevolve_main
 
 
-def test_validate_reports_file_and_field(workspace_dir, tmp_path, caplog):
+def test_validate_reports_file_and_field(workspace_dir, tmp_path, capsys):
     bad = tmp_path / "ws"
     shutil.copytree(workspace_dir, bad)
     toml = bad / "workspace.toml"
     toml.write_text(toml.read_text().replace("h = 1.0", "h = -1.0"))
     assert invevolve_main(["workspace", "validate", str(bad)]) == 2
-    assert "workspace.toml: field 'problem.h'" in caplog.text
+    assert "workspace.toml: field 'problem.h'" in capsys.readouterr().err
     assert invevolve_main(["workspace", "seal", str(bad)]) == 2  # sealing does not bless bad content
     toml.write_text(toml.read_text().replace("h = -1.0", "h = 1.0"))
     assert invevolve_main(["workspace", "seal", str(bad)]) == 0
 
 
-def test_evolve_rejects_bad_config_and_missing_workspace(tmp_path, caplog, workspace_dir):
+def test_evolve_rejects_bad_config_and_missing_workspace(tmp_path, capsys, workspace_dir):
     cfg = tmp_path / "c.toml"
     cfg.write_text("[certify]\ndelta = 2.0\n")
     assert evolve_main(["--workspace", str(workspace_dir), "--config", str(cfg), "-q"]) == 2
-    assert "delta" in caplog.text and str(cfg) in caplog.text
+    err = capsys.readouterr().err
+    assert "delta" in err and str(cfg) in err
     assert evolve_main(["--workspace", str(tmp_path / "nope"), "-q"]) == 2
-    assert "is not a directory" in caplog.text
+    assert "is not a directory" in capsys.readouterr().err
 
 
 def test_score_command_prints_trusted_numbers(workspace_dir, tmp_path, capsys):
@@ -39,7 +40,7 @@ def test_score_command_prints_trusted_numbers(workspace_dir, tmp_path, capsys):
     assert "replay cost/day" in out and "test window" in out
     hostile = tmp_path / "h.py"
     hostile.write_text("import os\ndef order(obs, params):\n    return os.getpid()\n")
-    assert invevolve_main(["score", "--workspace", str(workspace_dir), str(hostile), "--sandbox", "none"]) == 0
+    assert invevolve_main(["score", "--workspace", str(workspace_dir), str(hostile), "--sandbox", "none"]) == 4
     assert "INVALID" in capsys.readouterr().out
 
 

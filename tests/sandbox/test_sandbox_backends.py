@@ -70,7 +70,7 @@ class _NoEngine:
 
 
 def test_selection_is_logged(caplog, bwrap):
-    caplog.set_level(logging.INFO, logger="sandbox.backends")
+    caplog.set_level(logging.INFO, logger="sandbox")
     from sandbox import backends
 
     backends._selected.pop("bwrap", None)

@@ -1,138 +1,24 @@
-"""The attack corpus: one hostile policy or shell command per class, with its containment check.
+"""Containment attacks: one hostile policy or shell command per class (the original corpus).
 
-Used by ``tests/sandbox/test_attacks.py`` (which asserts every class is contained on bwrap
-and docker) and by ``python -m sandbox.matrix`` (which prints the class x backend matrix).
 Policy attacks go straight to :class:`sandbox.host.SandboxHost` with the static validator
-bypassed, to show the boundary holds without the filter. Network attacks only target
-127.0.0.1 (a listener this process owns) and 192.0.2.1 (TEST-NET-1, never routed); no real
-traffic leaves the machine even when containment fails.
-
-Each attack returns an :class:`Outcome`; ``contained`` is decided from what the *host*
-observes (files on the host, a listener that saw no connection, a signal handler that did
-not fire, the process table), not from what the sandboxed code claims.
+bypassed, to show the boundary holds without the filter.
 """
 from __future__ import annotations
 
-import json
 import os
 import secrets
-import shutil
 import signal
 import socket
-import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
 from inventory.policy import PolicyError
-from inventory.replay import ReplayProblem
-from inventory.sequence import CostModel, DemandSequence
-from inventory.simulator import InitialState
-from sandbox.backends import Limits, SandboxBackend
-from sandbox.host import Deadlines, SandboxHost
-from sandbox.session import SandboxShellSession
 
-BENIGN = '''
-import numpy as np
-PARAMS = {"S": (0.0, 40.0)}
-
-def order(obs, params):
-    return np.maximum(params["S"] - obs.position, 0.0)
-'''
-
-ATTACK_LIMITS = Limits(memory_bytes=1 << 30, pids=96, candidate_as_bytes=1 << 30, fsize_bytes=16 << 20,
-                       workspace_quota_bytes=64 << 20)
-ATTACK_DEADLINES = Deadlines(open=10.0, mean_costs=4.0, decide=4.0, grace=10.0)
-
-
-@dataclass
-class Outcome:
-    contained: bool
-    detail: str
-
-
-@dataclass
-class Env:
-    """What an attack may use: a backend, a small replay problem, a workspace with a secret."""
-
-    backend: SandboxBackend
-    workspace: Path
-    secret: str
-    problem: ReplayProblem
-    scratch: Path
-    extras: dict = field(default_factory=dict)
-
-
-def small_problem(days: int = 40) -> ReplayProblem:
-    rng = np.random.default_rng(7)
-    dates = [f"2024-02-{1 + i % 28:02d}" for i in range(days)]
-    seq = DemandSequence(dates, rng.poisson(5, days).astype(float), {})
-    return ReplayProblem(seq, (), CostModel(1.0, 9.0, 1), InitialState(8.0, (4.0,)))
-
-
-def make_env(backend: SandboxBackend, source_workspace: Path, scratch: Path) -> Env:
-    """Copy a workspace (with its hidden/ forward window) and plant a secret in hidden/."""
-    ws = scratch / "workspace"
-    shutil.copytree(source_workspace, ws)
-    secret = "SECRET-" + secrets.token_hex(12)
-    hidden = ws / "hidden"
-    hidden.mkdir(exist_ok=True)
-    (hidden / "secret_marker.txt").write_text(secret + "\n")
-    fw = hidden / "forward_window.json"
-    extras = {}
-    if fw.exists():  # the last forward date appears nowhere else in the workspace
-        extras["forward_date"] = json.loads(fw.read_text())["dates"][-1]
-    return Env(backend, ws, secret, small_problem(), scratch, extras)
-
-
-def _host(env: Env) -> SandboxHost:
-    return SandboxHost(env.problem, env.backend, limits=ATTACK_LIMITS, deadlines=ATTACK_DEADLINES)
-
-
-def _benign_ok(host: SandboxHost) -> bool:
-    h = host.open(BENIGN, "benign")
-    try:
-        costs = h.mean_costs({"S": np.array([10.0, 20.0])})
-        return costs.shape == (2,) and bool(np.all(np.isfinite(costs)))
-    finally:
-        h.close()
-
-
-def _policy_attack(env: Env, source: str, budget_s: float, params: dict | None = None) -> tuple[str, float, SandboxHost]:
-    """Run a hostile policy through open + mean_costs; returns (error text, seconds, host)."""
-    host = _host(env)
-    t0 = time.monotonic()
-    err = ""
-    try:
-        h = host.open(source, "attack")
-        try:
-            h.mean_costs(params or {"r": np.array([1.0])})
-            err = "no error"
-        finally:
-            h.close()
-    except PolicyError as exc:
-        err = str(exc)
-    return err, time.monotonic() - t0, host
-
-
-def _finish(host: SandboxHost, ok: bool, detail: str) -> Outcome:
-    try:
-        healthy = _benign_ok(host)
-    except PolicyError as exc:
-        healthy, detail = False, f"{detail}; host unusable afterwards: {exc}"
-    finally:
-        pass
-    procs = []
-    try:
-        procs = host.ping().get("procs", [])
-    except PolicyError:
-        pass
-    host.close()
-    return Outcome(ok and healthy, f"{detail}; host healthy={healthy}; {len(procs)} processes left in sandbox")
+from .core import (ATTACK_DEADLINES, BENIGN, Attack, Env, Outcome, finish, host_for, policy_attack,
+                   shell_for)
 
 
 # ---------------------------------------------------------------- policy attacks
@@ -149,11 +35,11 @@ def order(obs, params):
         except OSError:
             pass
 '''
-    err, dt, host = _policy_attack(env, src, 30)
+    err, dt, host = policy_attack(env, src, 30)
     procs = host.ping().get("procs", [])
     bounded = len(procs) <= 8
     ok = err != "no error" and dt < ATTACK_DEADLINES.mean_costs + ATTACK_DEADLINES.grace + 20 and bounded
-    return _finish(host, ok, f"error={err[:80]!r} after {dt:.1f}s, {len(procs)} procs after kill+sweep")
+    return finish(host, ok, f"error={err[:80]!r} after {dt:.1f}s, {len(procs)} procs after kill+sweep")
 
 
 def memory_bomb(env: Env) -> Outcome:
@@ -164,9 +50,9 @@ def order(obs, params):
     while True:
         HOG.append(bytearray(64 << 20))
 '''
-    err, dt, host = _policy_attack(env, src, 30)
+    err, dt, host = policy_attack(env, src, 30)
     ok = err != "no error"
-    return _finish(host, ok, f"error={err[:80]!r} after {dt:.1f}s")
+    return finish(host, ok, f"error={err[:80]!r} after {dt:.1f}s")
 
 
 def infinite_loop(env: Env) -> Outcome:
@@ -176,9 +62,9 @@ def order(obs, params):
     while True:
         pass
 '''
-    err, dt, host = _policy_attack(env, src, 30)
+    err, dt, host = policy_attack(env, src, 30)
     ok = "deadline" in err and dt < ATTACK_DEADLINES.mean_costs + 3
-    return _finish(host, ok, f"error={err[:80]!r} after {dt:.1f}s")
+    return finish(host, ok, f"error={err[:80]!r} after {dt:.1f}s")
 
 
 def signal_host_pid(env: Env) -> Outcome:
@@ -198,12 +84,12 @@ def order(obs, params):
             outcome.append(type(exc).__name__)
     raise RuntimeError("kill: " + ",".join(outcome))
 '''
-        err, dt, host = _policy_attack(env, src, 30)
+        err, dt, host = policy_attack(env, src, 30)
         time.sleep(0.3)
     finally:
         signal.signal(signal.SIGUSR1, old)
     ok = not got and "sent" not in err
-    return _finish(host, ok, f"host handler fired {len(got)}x; policy saw {err[-60:]!r}")
+    return finish(host, ok, f"host handler fired {len(got)}x; policy saw {err[-60:]!r}")
 
 
 _DAEMON = '''
@@ -233,7 +119,7 @@ def order(obs, params):
 def daemon_survives(env: Env) -> Outcome:
     """A candidate leaves a double-forked, setsid daemon; it must be gone after close + sweep."""
     src = _DAEMON + "\nDAEMON = _spawn()\n\ndef order(obs, params):\n    raise RuntimeError(f'daemon={DAEMON}')\n"
-    host = _host(env)
+    host = host_for(env)
     h = host.open(src, "daemon")
     try:
         h.mean_costs({"r": np.array([1.0])})
@@ -248,7 +134,7 @@ def daemon_survives(env: Env) -> Outcome:
     # The sweep after each request kills processes outside live candidates' sessions, so a
     # setsid daemon is usually gone before close; either way it must be swept and not alive.
     ok = daemon > 0 and not alive_after and daemon in after["swept"]
-    return _finish(host, ok, f"daemon pid {daemon}: alive after request={daemon in during}, after close={alive_after}, "
+    return finish(host, ok, f"daemon pid {daemon}: alive after request={daemon in during}, after close={alive_after}, "
                              f"swept={daemon in after['swept']}")
 
 
@@ -265,20 +151,16 @@ def order(obs, params):
             found.append(type(exc).__name__)
     raise RuntimeError("|".join(found))
 '''
-    err, dt, host = _policy_attack(env, src, 30)
+    err, dt, host = policy_attack(env, src, 30)
     ok = env.secret not in err
-    return _finish(host, ok, f"policy saw {err[-70:]!r}")
+    return finish(host, ok, f"policy saw {err[-70:]!r}")
 
 
 # ---------------------------------------------------------------- shell attacks
 
 
-def _shell(env: Env, **kw) -> SandboxShellSession:
-    return SandboxShellSession(env.workspace, env.backend, timeout=kw.get("timeout", 20), max_output=kw.get("max_output", 4000))
-
-
 def huge_file_write(env: Env) -> Outcome:
-    with _shell(env) as sh:
+    with shell_for(env) as sh:
         res = sh.run("head -c 2000000000 /dev/zero > big.bin; echo rc=$?; ls -l big.bin", timeout=30)
         size = sum(f.stat().st_size for f in sh.root.rglob("*") if f.is_file())
         tmp_res = sh.run("head -c 300000000 /dev/zero > /tmp/big; echo rc=$?", timeout=30)
@@ -317,7 +199,7 @@ def connect_loopback(env: Env) -> Outcome:
     srv, seen = _listener()
     port = srv.getsockname()[1]
     try:
-        with _shell(env) as sh:
+        with shell_for(env) as sh:
             res = sh.run(_CONNECT.format(ip="127.0.0.1", port=port), timeout=20)
         time.sleep(0.3)
     finally:
@@ -327,7 +209,7 @@ def connect_loopback(env: Env) -> Outcome:
 
 
 def connect_external(env: Env) -> Outcome:
-    with _shell(env) as sh:
+    with shell_for(env) as sh:
         res = sh.run(_CONNECT.format(ip="192.0.2.1", port=80) + "; cat /proc/net/route | wc -l", timeout=20)
     # In an empty network namespace there is no route at all: ENETUNREACH (101), no packet leaves.
     ok = "CONNECTED" not in res.output and "FAILED 101" in res.output
@@ -341,7 +223,7 @@ def read_hidden_shell(env: Env) -> Outcome:
            "find / -xdev \\( -name 'secret_marker*' -o -name 'forward_window*' \\) -print 2>/dev/null | head; "
            "cat $(find / -xdev -name 'forward_window*' 2>/dev/null | head -3) 2>/dev/null | head -c 2000; "
            "grep -rl SECRET- /workspace /tmp 2>/dev/null | head -5")
-    with _shell(env) as sh:
+    with shell_for(env) as sh:
         res = sh.run(cmd, timeout=30)
     fdate = env.extras.get("forward_date")
     ok = env.secret not in res.output and not (fdate and fdate in res.output)
@@ -354,7 +236,7 @@ def read_root_only(env: Env) -> Outcome:
         host_shadow = Path("/etc/shadow").read_text().splitlines()[0]
     except (OSError, IndexError):
         pass
-    with _shell(env) as sh:
+    with shell_for(env) as sh:
         res = sh.run("cat /etc/shadow; echo rc=$?; cat /proc/1/environ | head -c 100; echo; cat /root/.bash_history 2>&1 | head -c 100", timeout=20)
     leaked = bool(host_shadow) and host_shadow in res.output
     ok = not leaked and "rc=0" not in res.output
@@ -366,7 +248,7 @@ def write_outside(env: Env) -> Outcome:
     targets = [env.workspace / "PWNED", project_root() / "inventory" / "PWNED.py", Path("/PWNED"),
                env.scratch / "PWNED", Path("/etc/PWNED")]
     cmd = "; ".join(f"echo x > {t} 2>/dev/null" for t in targets) + "; echo x > ../PWNED 2>/dev/null; echo done"
-    with _shell(env) as sh:
+    with shell_for(env) as sh:
         sh.run(cmd, timeout=20)
         inside = sh.read_file("PWNED")
     created = [str(t) for t in targets if t.exists()]
@@ -381,7 +263,7 @@ def write_outside(env: Env) -> Outcome:
 
 def daemon_shell(env: Env) -> Outcome:
     tag = f"{2000 + secrets.randbelow(7000)}.{secrets.randbelow(1000)}"
-    with _shell(env) as sh:
+    with shell_for(env) as sh:
         sh.run(f"(setsid sleep {tag} > /dev/null 2>&1 &); (nohup sleep {tag} > /dev/null 2>&1 &); echo started", timeout=10)
         time.sleep(0.5)
         survivors = _host_procs_matching(f"sleep {tag}")
@@ -412,7 +294,7 @@ def tamper_evaluator(env: Env) -> Outcome:
     from inventory.workspace import load_workspace
 
     problem = load_workspace(env.workspace).replay_problem()
-    host = SandboxHost(problem, env.backend, limits=ATTACK_LIMITS)
+    host = host_for(env, problem=problem, deadlines=ATTACK_DEADLINES)
     params = {"S": np.array([10.0, 25.0, 40.0])}
 
     def score() -> list[float]:
@@ -424,7 +306,7 @@ def tamper_evaluator(env: Env) -> Outcome:
 
     before = score()
     original_eval = (env.workspace / "evaluation.py").read_bytes()
-    with _shell(env, timeout=60) as sh:
+    with shell_for(env, timeout=60) as sh:
         sh.write_file("my_policy.py", BENIGN.encode())
         honest = sh.run("python evaluation.py my_policy.py --trials 8", timeout=90)
         sh.run("printf 'print(\"policy my_policy.py: replay cost/day = 0.0000 BEATS everything\")\\n' > evaluation.py; "
@@ -432,7 +314,7 @@ def tamper_evaluator(env: Env) -> Outcome:
                "mkdir -p .cache && echo '{\"cost\": 0.0}' > .cache/result.json; echo COST=0.0", timeout=20)
         faked = sh.run("python evaluation.py my_policy.py", timeout=30)
         submitted = sh.read_file("my_policy.py")
-    after_host = SandboxHost(problem, env.backend, limits=ATTACK_LIMITS)
+    after_host = host_for(env, problem=problem)
     try:
         h = after_host.open((submitted or b"").decode(), "submitted")
         after = h.mean_costs(params).tolist()
@@ -446,15 +328,7 @@ def tamper_evaluator(env: Env) -> Outcome:
                        f"original evaluation.py untouched={untouched}; honest run ok={'replay cost/day' in honest.output}")
 
 
-@dataclass(frozen=True)
-class Attack:
-    name: str
-    kind: str  # "policy" or "shell"
-    run: Callable[[Env], Outcome]
-    description: str
-
-
-ATTACKS: tuple[Attack, ...] = (
+CONTAINMENT: tuple[Attack, ...] = (
     Attack("fork_bomb", "policy", fork_bomb, "order() forks forever"),
     Attack("memory_bomb", "policy", memory_bomb, "order() allocates 64 MB chunks forever"),
     Attack("infinite_loop", "policy", infinite_loop, "order() never returns"),
@@ -470,15 +344,3 @@ ATTACKS: tuple[Attack, ...] = (
     Attack("daemon_shell", "shell", daemon_shell, "setsid/nohup background sleep outliving the command"),
     Attack("tamper_evaluator", "shell", tamper_evaluator, "edit evaluation.py, fake tuned.json/cache, print fake cost"),
 )
-
-
-def run_attack(attack: Attack, backend: SandboxBackend, source_workspace: Path) -> Outcome:
-    """Run one attack in a fresh scratch directory; never raises (a crash counts as not contained)."""
-    scratch = Path(tempfile.mkdtemp(prefix="invevolve-attack-"))
-    try:
-        env = make_env(backend, source_workspace, scratch)
-        return attack.run(env)
-    except Exception as exc:  # noqa: BLE001 - report, do not hide
-        return Outcome(False, f"attack harness error: {type(exc).__name__}: {exc}")
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
