@@ -2,7 +2,7 @@
 policy ``evolve`` deploys (Poisson(5) and geometric mean 5, L in 1..4, p in {4, 9, 19, 39}).
 
     python benchmarks/classical_gap.py --workspaces /work/data/classical --out /tmp/classical-gap \
-        [--rounds 3 --candidates 1] [--only poisson_L1_p4 ...]
+        [--rounds 3 --candidates 1] [--only poisson_L1_p4 ...] [--no-evolve]
 
 1. The 32 Poisson/geometric workspaces of ``invevolve datagen classical`` (``--workspaces``;
    built into ``OUT/workspaces`` when not given). Their capped base-stock and base-stock
@@ -115,7 +115,7 @@ def crn_paired(prog_a, params_a, prog_b, params_b, family: str, L: int, p: float
     return float(diff.mean()), float(1.96 * means.std(ddof=1) / math.sqrt(m))
 
 
-def run_scenario(ws_dir: Path, run_root: Path, rounds: int, candidates: int, days: int) -> dict:
+def run_scenario(ws_dir: Path, run_root: Path, rounds: int, candidates: int, days: int, evolve: bool = True) -> dict:
     ws = load_workspace(ws_dir)
     _, family, lead, pen = ws.name.split("_")
     L, p = int(lead[1:]), float(pen[1:])
@@ -135,6 +135,15 @@ def run_scenario(ws_dir: Path, run_root: Path, rounds: int, candidates: int, day
     tp = tune_policy(tp_prog, problem, TuningConfig())
     bound = int(math.ceil(tp.params["S"] * max(1.0, tp.params["k"]))) + 2
     tp_exact = exact_state_policy(tp_prog, tp.params, pmf, L, p, bound)
+    gap = lambda c: 100 * (c / opt - 1)  # noqa: E731
+    row = {
+        "workspace": ws.name, "family": family, "L": L, "p": p, "replay_days": len(ws.replay),
+        "opt": opt, "best_cbs": best_cbs,
+        "cbs": {"params": cbs.params, "exact": cbs_exact, "gap": gap(cbs_exact), "vs_best_cbs": 100 * (cbs_exact / best_cbs - 1)},
+        "tilted_pic": {"params": tp.params, "exact": tp_exact, "gap": gap(tp_exact)},
+    }
+    if not evolve:
+        return {**row, "seconds": time.perf_counter() - t0}
     tp_crn, tp_hw = crn_paired(tp_prog, tp.params, cbs_prog, cbs.params, family, L, p, days, 1)
     # evolve, as the CLI runs it, minus the forward report (the trusted evaluator in-process)
     cfg = EvolveConfig(SearchConfig(rounds=rounds, candidates_per_round=candidates), TuningConfig(),
@@ -163,13 +172,9 @@ def run_scenario(ws_dir: Path, run_root: Path, rounds: int, candidates: int, day
                               family, L, p, days, 1)
         pick_row = {"id": pick.id, "name": pick.record.name, "cost": cbs_exact + diff, "hw": hw,
                     "gap": 100 * ((cbs_exact + diff) / opt - 1), "replay_cost": pick.record.replay_cost}
-    gap = lambda c: 100 * (c / opt - 1)  # noqa: E731
+    row["tilted_pic"].update(crn=cbs_exact + tp_crn, crn_hw=tp_hw)
     return {
-        "workspace": ws.name, "family": family, "L": L, "p": p, "replay_days": len(ws.replay),
-        "opt": opt, "best_cbs": best_cbs,
-        "cbs": {"params": cbs.params, "exact": cbs_exact, "gap": gap(cbs_exact), "vs_best_cbs": 100 * (cbs_exact / best_cbs - 1)},
-        "tilted_pic": {"params": tp.params, "exact": tp_exact, "gap": gap(tp_exact),
-                       "crn": cbs_exact + tp_crn, "crn_hw": tp_hw},
+        **row,
         "deployed": {"id": dep.deployed_id, "name": member.record.name, "cost": dep_cost, "hw": dep_hw,
                      "gap": gap(dep_cost), "replay_cost": member.record.replay_cost,
                      "candidates": sum(1 for m in pool.members.values() if m.origin != "baseline")},
@@ -178,7 +183,23 @@ def run_scenario(ws_dir: Path, run_root: Path, rounds: int, candidates: int, day
     }
 
 
+def summarise_static(rows: list[dict]) -> None:
+    print(f"\n{'family':10s} {'n':>3s} {'tuned CBS gap':>22s} {'CBS vs best CBS':>22s} {'Tilted-PIC gap':>22s} {'TPIC<=CBS':>10s}")
+    for fam in FAMILIES + ("all",):
+        rs = [r for r in rows if fam in ("all", r["family"])]
+        if not rs:
+            continue
+        col = lambda f: np.array([f(r) for r in rs])  # noqa: E731
+        cbs, vs, tp = col(lambda r: r["cbs"]["gap"]), col(lambda r: r["cbs"]["vs_best_cbs"]), col(lambda r: r["tilted_pic"]["gap"])
+        better = sum(r["tilted_pic"]["exact"] <= r["cbs"]["exact"] for r in rs)
+        print(f"{fam:10s} {len(rs):3d} mean {cbs.mean():5.2f}% max {cbs.max():5.2f}%  mean {vs.mean():5.2f}% max {vs.max():5.2f}%  "
+              f"mean {tp.mean():5.2f}% max {tp.max():5.2f}% {better:6d}/{len(rs)}")
+    within = sum(r["cbs"]["vs_best_cbs"] <= 0.1 for r in rows)
+    print(f"tuned CBS within 0.1% of the exact best CBS: {within}/{len(rows)}")
+
+
 def summarise(rows: list[dict]) -> None:
+    summarise_static(rows)
     print(f"\n{'family':10s} {'n':>3s} {'tuned CBS gap':>22s} {'CBS vs best CBS':>18s} {'Tilted-PIC gap':>20s} "
           f"{'deployed gap':>20s} {'deployed<=CBS':>14s}")
     for fam in FAMILIES + ("all",):
@@ -217,9 +238,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--days", type=int, default=30_000, help="length of the CRN simulation")
     ap.add_argument("--only", nargs="*", help="scenario suffixes, e.g. poisson_L1_p4")
     ap.add_argument("--summary", action="store_true", help="only summarise OUT/results.jsonl")
+    ap.add_argument("--no-evolve", action="store_true",
+                    help="tuned CBS and Tilted-PIC only (exact gaps), into OUT/static.jsonl")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
-    results = args.out / "results.jsonl"
+    results = args.out / ("static.jsonl" if args.no_evolve else "results.jsonl")
     if not args.summary:
         todo = [s for s in scenarios() if s.dist.name in FAMILIES
                 and (not args.only or any(s.name.endswith(o) for o in args.only))]
@@ -233,14 +256,23 @@ def main(argv: list[str] | None = None) -> int:
         for s in todo:
             if s.name in done:
                 continue
-            row = run_scenario(ws_root / s.name, args.out / "runs", args.rounds, args.candidates, args.days)
+            row = run_scenario(ws_root / s.name, args.out / "runs", args.rounds, args.candidates, args.days,
+                               evolve=not args.no_evolve)
             with results.open("a") as fh:
                 fh.write(json.dumps(row) + "\n")
+            if args.no_evolve:
+                print(f"{s.name:28s} CBS {row['cbs']['gap']:5.2f}% (vs best CBS {row['cbs']['vs_best_cbs']:+.2f}%)  "
+                      f"Tilted-PIC {row['tilted_pic']['gap']:5.2f}%  {row['seconds']:.0f} s", flush=True)
+                continue
             print(f"{s.name:28s} CBS {row['cbs']['gap']:5.2f}% (vs best CBS {row['cbs']['vs_best_cbs']:+.2f}%)  "
                   f"Tilted-PIC {row['tilted_pic']['gap']:5.2f}%  deployed {row['deployed']['gap']:5.2f}% "
                   f"±{100 * row['deployed']['hw'] / row['opt']:.2f} ({row['deployed']['id']})  {row['seconds']:.0f} s",
                   flush=True)
-    summarise([json.loads(l) for l in results.read_text().splitlines()])
+    rows = [json.loads(l) for l in results.read_text().splitlines()]
+    if args.no_evolve:
+        summarise_static(rows)
+    else:
+        summarise(rows)
     return 0
 
 

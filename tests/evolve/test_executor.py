@@ -1,5 +1,6 @@
 """Executors: the same records, in submission order, whichever executor runs the tasks."""
 import json
+import re
 from dataclasses import replace
 
 import pytest
@@ -49,12 +50,13 @@ def test_make_executor_and_bad_worker_count():
 
 
 def _run_dir_contents(root):
-    """Every file of a run directory, with timings and the worker count left out."""
+    """Every file of a run directory, with timings, timestamps, its path and the worker count left out."""
     out = {}
     for path in sorted(root.rglob("*")):
         if not path.is_file() or path.name in ("run.json", "config.toml") or path.suffix == ".lock":
             continue
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8").replace(str(root), "RUN_DIR")
+        text = re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(\+00:00|Z)?", "TIME", text)
         if path.suffix == ".jsonl":
             rows = [json.loads(line) for line in text.splitlines() if line.strip()]
             for row in rows:
@@ -86,7 +88,7 @@ def test_parallel_and_serial_runs_write_identical_run_directories(workspace_dir,
     for workers in (1, 2):
         cfg = with_overrides(EvolveConfig(), search_rounds=2, search_candidates_per_round=2, search_workers=workers,
                              tuning_n_trials=16, tuning_batch_size=8, sandbox="none")
-        out = execute(workspace_dir, cfg, factory, run_dir=tmp_path / f"w{workers}", progress=False)
+        out = execute(workspace_dir, cfg, factory, run_dir=tmp_path / f"w{workers}" / "run", progress=False)
         dirs[workers] = _run_dir_contents(out.run_dir)
     assert mapped[0] == 5 and sum(mapped) >= 7  # the parallel run evaluated baselines and candidates in workers
     assert dirs[1].keys() == dirs[2].keys()
