@@ -67,15 +67,17 @@ class SpaceInfo:
     h: float
     p: float
     n_days: int
+    integer: bool = False  # whole units: orders are rounded, so integer levels give every distinct policy
 
     @classmethod
-    def from_demand(cls, demand: np.ndarray, lead_time: int, h: float, p: float) -> "SpaceInfo":
+    def from_demand(cls, demand: np.ndarray, lead_time: int, h: float, p: float,
+                    integer: bool = False) -> "SpaceInfo":
         d = np.asarray(demand, dtype=float)
         return cls(
             mean_demand=float(d.mean()) if len(d) else 0.0,
             std_demand=float(d.std()) if len(d) else 0.0,
             max_demand=float(d.max()) if len(d) else 0.0,
-            lead_time=int(lead_time), h=float(h), p=float(p), n_days=len(d),
+            lead_time=int(lead_time), h=float(h), p=float(p), n_days=len(d), integer=bool(integer),
         )
 
 

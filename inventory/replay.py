@@ -25,7 +25,8 @@ class ReplayProblem:
 
     @property
     def info(self) -> SpaceInfo:
-        return SpaceInfo.from_demand(self.seq.demand, self.model.lead_time, self.model.h, self.model.p)
+        return SpaceInfo.from_demand(self.seq.demand, self.model.lead_time, self.model.h, self.model.p,
+                                     integer=self.model.integer_orders)
 
     def mean_costs(self, program: PolicyProgram, params: dict[str, np.ndarray]) -> np.ndarray:
         return simulate(program, self.seq, self.specs, self.model, params, init=self.init).mean_cost

@@ -3,9 +3,10 @@ import numpy as np
 
 
 def search_space(info):
-    top = (info.lead_time + 1) * (info.mean_demand + 3 * info.std_demand) + info.max_demand
+    top = max((info.lead_time + 1) * (info.mean_demand + 3 * info.std_demand) + info.max_demand, 1.0)
     cap = max(info.max_demand, 4 * info.mean_demand, 1.0)
-    return {"S": (0.0, max(top, 1.0)), "k": (0.2, 1.5), "r0": (0.0, cap), "gamma": (0.0, 1.0)}
+    S, r0 = ((0, int(np.ceil(top)), "int"), (0, int(np.ceil(cap)), "int")) if info.integer else ((0.0, top), (0.0, cap))
+    return {"S": S, "k": (0.2, 1.5), "r0": r0, "gamma": (0.0, 1.0)}
 
 
 def order(obs, params):

@@ -3,8 +3,10 @@ import numpy as np
 
 
 def search_space(info):
-    top = (info.lead_time + 1) * (info.mean_demand + 3 * info.std_demand) + info.max_demand
-    return {"s": (0.0, max(top, 1.0)), "d": (0.0, max(top, 1.0))}
+    top = max((info.lead_time + 1) * (info.mean_demand + 3 * info.std_demand) + info.max_demand, 1.0)
+    if info.integer:  # whole units: every distinct policy has integer s and d
+        return {"s": (0, int(np.ceil(top)), "int"), "d": (0, int(np.ceil(top)), "int")}
+    return {"s": (0.0, top), "d": (0.0, top)}
 
 
 def order(obs, params):

@@ -1,0 +1,156 @@
+"""Where candidate evaluations run: the ``Executor`` extension point.
+
+A round's candidates are independent until they are gated, so they can be tuned and
+replayed concurrently. The unit of work is a :class:`CandidateTask`, a picklable value
+(workspace path, tuning config with its seed, sandbox backend, candidate id and source);
+:func:`evaluate_task` is a pure function of it that returns the trusted
+:class:`~evaluation.trusted.EvalRecord`. Executors return results **in submission order**,
+so a loop that gates them in that order makes the same decisions whichever executor ran
+them (records differ only in ``seconds``).
+
+Implementations: :class:`SerialExecutor` (this process) and :class:`ProcessExecutor`
+(a local pool of worker processes). Each worker process opens its own host provider
+(sandbox) and trusted evaluator (with the task's replay backend) for a workspace the first time it needs one and reuses
+them (and their warm tuning host) for later tasks; they are closed when the worker exits.
+Candidate seeds depend on (run seed, candidate id) only (:func:`evaluation.trusted.candidate_seed`),
+so a record does not depend on which worker computed it or what ran there before. A distributed engine (Ray)
+plugs in by implementing :meth:`Executor.map` for the same tasks.
+"""
+from __future__ import annotations
+
+import atexit
+import logging
+import multiprocessing
+import os
+from abc import ABC, abstractmethod
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence, TypeVar
+
+from evaluation.config import EvaluatorConfig
+from evaluation.records import EvalRecord
+from evaluation.trusted import TrustedEvaluator
+from inventory.tuning import TuningConfig
+from orpr.backend import BackendConfig
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class CandidateTask:
+    """Evaluate one candidate of one workspace. Everything a fresh process needs, nothing more
+    (ordered like the fields of the evaluator it configures)."""
+
+    workspace: str
+    candidate_id: str
+    name: str
+    source: str
+    tuning: TuningConfig               # seed = the run seed; the evaluator derives the candidate's own
+    sandbox: str
+    evaluation: EvaluatorConfig = field(default_factory=EvaluatorConfig)
+    replay: BackendConfig = field(default_factory=BackendConfig)  # daily, or periodic review
+    params: dict[str, float] | None = None  # fixed parameters (pre-tuned baselines): replay only
+    vectorised: bool | None = None          # calling convention, with fixed parameters
+
+
+class Executor(ABC):
+    """Runs independent tasks; ``map`` returns their results in submission order."""
+
+    workers: int = 1
+
+    @abstractmethod
+    def map(self, fn: Callable[[T], R], tasks: Sequence[T]) -> list[R]:
+        """``[fn(t) for t in tasks]``, possibly concurrently. ``fn`` must be a module-level function."""
+
+    def close(self) -> None:
+        """Release workers."""
+
+    def __enter__(self) -> "Executor":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class SerialExecutor(Executor):
+    """One task after the other, in this process."""
+
+    def map(self, fn: Callable[[T], R], tasks: Sequence[T]) -> list[R]:
+        return [fn(t) for t in tasks]
+
+    def close(self) -> None:
+        close_worker_state()
+
+
+class ProcessExecutor(Executor):
+    """A pool of ``workers`` local processes (started with ``spawn``: no inherited sandboxes,
+    threads or open studies). Worker processes live as long as the executor."""
+
+    def __init__(self, workers: int):
+        if workers < 1:
+            raise ValueError("workers must be >= 1")
+        self.workers = workers
+        self._pool: ProcessPoolExecutor | None = None
+
+    def map(self, fn: Callable[[T], R], tasks: Sequence[T]) -> list[R]:
+        if not tasks:
+            return []
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
+        return list(self._pool.map(fn, tasks))
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+
+def make_executor(workers: int) -> Executor:
+    """Serial for one worker, a local process pool otherwise."""
+    return SerialExecutor() if workers <= 1 else ProcessExecutor(workers)
+
+
+def default_workers() -> int:
+    """The number of cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+# ---- per-process evaluation state (one provider + evaluator per workspace, backend and limits)
+_STATE: dict[tuple[str, str, EvaluatorConfig, BackendConfig], TrustedEvaluator] = {}
+
+
+def _evaluator(task: CandidateTask) -> TrustedEvaluator:
+    key = (str(Path(task.workspace).resolve()), task.sandbox, task.evaluation, task.replay)
+    if key not in _STATE:
+        from evaluation.factory import open_hosts, policy_validator
+        from inventory.workspace import load_workspace
+        from orpr.backend import make_backend
+
+        if not _STATE:
+            atexit.register(close_worker_state)
+        _STATE[key] = TrustedEvaluator(load_workspace(key[0]), open_hosts(task.sandbox), task.tuning,
+                                       validator=policy_validator(), config=task.evaluation,
+                                       backend=make_backend(task.replay))
+    evaluator = _STATE[key]
+    evaluator.tuning = task.tuning
+    return evaluator
+
+
+def close_worker_state() -> None:
+    """Close every evaluator (and its hosts) this process opened for tasks."""
+    while _STATE:
+        _, evaluator = _STATE.popitem()
+        evaluator.close()
+
+
+def evaluate_task(task: CandidateTask) -> EvalRecord:
+    """Validate, tune and replay one candidate in this process's evaluator (never raises for a bad policy)."""
+    return _evaluator(task).evaluate(task.source, task.name, task.candidate_id, params=task.params,
+                                     vectorised=task.vectorised)

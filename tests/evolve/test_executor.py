@@ -1,0 +1,97 @@
+"""Executors: the same records, in submission order, whichever executor runs the tasks."""
+import json
+import re
+from dataclasses import replace
+
+import pytest
+
+from evolve.builtin.render import render
+from evolve.builtin.search import seeds
+from evolve.executor import CandidateTask, ProcessExecutor, SerialExecutor, evaluate_task, make_executor
+from inventory.tuning import TuningConfig
+from inventory.workspace import load_workspace
+
+
+def _tasks(workspace_dir):
+    ws = load_workspace(workspace_dir)
+    tuning = TuningConfig(n_trials=24, batch_size=12, n_startup_trials=12, seed=3)
+    out = [CandidateTask(str(workspace_dir), "baseline-capped_base_stock", "capped_base_stock",
+                         ws.baseline_source("capped_base_stock"), tuning, "none",
+                         params=ws.baselines["capped_base_stock"].params)]
+    for i, g in enumerate(seeds(ws.spec.features, ws.replay.demand)[:3]):
+        out.append(CandidateTask(str(workspace_dir), f"c{i}", f"g{i}", render(g), tuning, "none"))
+    out.append(CandidateTask(str(workspace_dir), "bad", "bad", "import os\ndef order(obs, params):\n    return 1\n",
+                             tuning, "none"))
+    return out
+
+
+def _strip(records):
+    return [replace(r, seconds=0.0) for r in records]
+
+
+def test_process_pool_matches_serial_in_submission_order(workspace_dir):
+    tasks = _tasks(workspace_dir)
+    with SerialExecutor() as ex:
+        serial = ex.map(evaluate_task, tasks)
+    with ProcessExecutor(2) as ex:
+        parallel = ex.map(evaluate_task, tasks)
+    assert [r.candidate_id for r in parallel] == [t.candidate_id for t in tasks]
+    assert _strip(parallel) == _strip(serial)
+    assert [r.status for r in serial] == ["ok", "ok", "ok", "ok", "invalid"]
+    assert serial[0].params == tasks[0].params  # fixed parameters are replayed, not re-tuned
+
+
+def test_make_executor_and_bad_worker_count():
+    assert isinstance(make_executor(1), SerialExecutor)
+    assert isinstance(make_executor(2), ProcessExecutor)
+    with pytest.raises(ValueError, match="workers"):
+        ProcessExecutor(0)
+    assert ProcessExecutor(2).map(evaluate_task, []) == []
+
+
+def _run_dir_contents(root):
+    """Every file of a run directory, with timings, timestamps, its path and the worker count left out."""
+    out = {}
+    for path in sorted(root.rglob("*")):
+        if not path.is_file() or path.name in ("run.json", "config.toml") or path.suffix == ".lock":
+            continue
+        text = path.read_text(encoding="utf-8").replace(str(root), "RUN_DIR")
+        text = re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(\+00:00|Z)?", "TIME", text)
+        if path.suffix == ".jsonl":
+            rows = [json.loads(line) for line in text.splitlines() if line.strip()]
+            for row in rows:
+                row.pop("seconds", None)
+            text = json.dumps(rows, sort_keys=True)
+        out[str(path.relative_to(root))] = text
+    return out
+
+
+def test_parallel_and_serial_runs_write_identical_run_directories(workspace_dir, tmp_path, monkeypatch):
+    import evolve.run
+    from evolve.builtin import BuiltinProposer
+    from evolve.builtin.proposer import ScreenConfig
+    from evolve.config import EvolveConfig, with_overrides
+    from evolve.run import execute
+
+    def factory(config, ws, rd):
+        return BuiltinProposer(per_round=config.search.candidates_per_round, screen=ScreenConfig(days=60, n_trials=8, batch_size=8))
+
+    mapped = []
+
+    class CountingPool(ProcessExecutor):
+        def map(self, fn, tasks):
+            mapped.append(len(tasks))
+            return super().map(fn, tasks)
+
+    monkeypatch.setattr(evolve.run, "make_executor", lambda n: SerialExecutor() if n <= 1 else CountingPool(n))
+    dirs = {}
+    for workers in (1, 2):
+        cfg = with_overrides(EvolveConfig(), search_rounds=2, search_candidates_per_round=2, search_workers=workers,
+                             tuning_n_trials=16, tuning_batch_size=8, sandbox="none")
+        out = execute(workspace_dir, cfg, factory, run_dir=tmp_path / f"w{workers}" / "run", progress=False)
+        dirs[workers] = _run_dir_contents(out.run_dir)
+    assert mapped[0] == 5 and sum(mapped) >= 7  # the parallel run evaluated baselines and candidates in workers
+    assert dirs[1].keys() == dirs[2].keys()
+    assert "candidates.jsonl" in dirs[1] and len(json.loads(dirs[1]["candidates.jsonl"])) >= 7
+    for name in dirs[1]:
+        assert dirs[1][name] == dirs[2][name], name
