@@ -31,23 +31,48 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from evaluation.host import InProcessHost  # noqa: E402
+from evaluation.hosts import HostProvider  # noqa: E402
 from evaluation.trusted import TrustedEvaluator  # noqa: E402
 from evolve.builtin import BuiltinProposer  # noqa: E402
 from evolve.config import EvolveConfig, with_overrides  # noqa: E402
 from evolve.controller import Controller  # noqa: E402
 from evolve.rundir import RunDir  # noqa: E402
+from inventory.library import BASELINES, policy_source  # noqa: E402
 from inventory.policy import compile_policy  # noqa: E402
 from inventory.tuning import tune_policy  # noqa: E402
 from inventory.workspace import load_workspace  # noqa: E402
+
+class InProcessReplays(HostProvider):
+    """Tuning and the trusted day-by-day replay both in this process.
+
+    For this benchmark only: the candidates are the built-in proposer's own template code
+    and the library baselines, and the numbers are those of a sandboxed run (same simulator,
+    same policy code), without a process start and one round trip per replayed day.
+    """
+
+    name = "in-process (benchmark)"
+
+    def tuning_host(self, problem):
+        return InProcessHost(problem)
+
+    def replay_host(self, problem):
+        return InProcessHost(problem)
+
 
 log = logging.getLogger("pool_coverage")
 
 
 def retune_baselines(ws, cfg: EvolveConfig) -> None:
-    """Replace the stored baseline parameters by the current budget rule's (in memory)."""
+    """Replace the stored baseline parameters by the current budget rule's (in memory).
+
+    Integer parameters found for the library's file replay identically in the workspace's
+    stored copy of it (orders are rounded), so the pool keeps the stored source."""
     problem = ws.replay_problem()
     for name, rec in list(ws.baselines.items()):
-        res = tune_policy(compile_policy(ws.baseline_source(name), name), problem, cfg.tuning)
+        # the library's current file: its search space (integer levels for count demand) is the
+        # one the budget rule enumerates; the workspace's stored copy may predate it
+        source = policy_source(name) if name in BASELINES else ws.baseline_source(name)
+        res = tune_policy(compile_policy(source, name), problem, cfg.tuning)
         ws.baselines[name] = replace(rec, params=res.params, replay_cost=res.value, n_trials=res.n_trials)
 
 
@@ -60,7 +85,7 @@ def run_one(ws_path: Path, run_root: Path, overrides: dict) -> dict:
     if rd.root.exists():
         shutil.rmtree(rd.root)
     rd.create({"workspace": str(ws.root)}, cfg.to_dict())
-    ev = TrustedEvaluator(ws, InProcessHost(ws.replay_problem()), cfg.tuning)
+    ev = TrustedEvaluator(ws, InProcessReplays(), cfg.tuning)
     proposer = BuiltinProposer(per_round=cfg.search.candidates_per_round)
     t1 = time.perf_counter()
     pool, dep = Controller(ws, rd, cfg, ev, proposer).run(progress=False)
@@ -123,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     overrides = {"search_rounds": args.rounds, "search_candidates_per_round": args.candidates, "sandbox": "none"}
-    specs = args.suite + ([f"generate={args.generate}"] if args.generate else [])
+    specs = ([f"generate={args.generate}"] if args.generate else []) + args.suite
     args.out.mkdir(parents=True, exist_ok=True)
     labels = []
     for spec in specs:

@@ -32,6 +32,7 @@ CONFIG_FLAGS: tuple[tuple[str, str, str, type, str], ...] = (
     ("--candidates", "candidates", "search.candidates_per_round", int, "proposals gated per round"),
     ("--seed", "seed", "search.seed", int, "seeds the proposer and every Optuna study"),
     ("--trials", "trials", "tuning.n_trials", int, "Optuna trials per policy"),
+    ("--workers", "workers", "search.workers", int, "candidates evaluated at once in local processes (0 = one per core, 1 = serial)"),
     ("--delta", "delta", "certify.delta", float, "period confidence budget, in (0, 1)"),
     ("--eps", "eps", "certify.eps", float, "replay-to-deployment discrepancy budget, >= 0"),
 )

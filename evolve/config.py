@@ -76,6 +76,7 @@ RULES: dict[str, Rule] = {
     "search.seed": _int(0),
     "search.refine": _bool,
     "search.reference": _choice(REFERENCES),
+    "search.workers": _int(0),
     "tuning.n_trials": _int(1),
     "tuning.batch_size": _int(1),
     "tuning.n_startup_trials": _int(0),
@@ -107,14 +108,15 @@ _SET_ELSEWHERE = {"tuning.seed": "is set by 'search.seed'"}
 
 @dataclass(frozen=True)
 class SearchConfig:
-    rounds: int = 6
-    candidates_per_round: int = 3
+    rounds: int = 4
+    candidates_per_round: int = 2
     seed: int = 0
     refine: bool = True
     reference: str = "best_baseline"
+    workers: int = 0  # candidates evaluated at once (local processes); 0 = one per core
 
     def __post_init__(self) -> None:
-        for name in ("rounds", "candidates_per_round", "seed", "refine", "reference"):
+        for name in ("rounds", "candidates_per_round", "seed", "refine", "reference", "workers"):
             problem = RULES[f"search.{name}"](getattr(self, name))
             if problem:
                 raise ConfigError(f"search.{name} {problem}")

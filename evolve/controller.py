@@ -19,6 +19,7 @@ from certify import Deployment, EpsEstimator, EpsInputs, GainSource, choose_eps,
 from evaluation.records import EvalRecord, EvalStatus
 from evaluation.trusted import TrustedEvaluator
 from evolve.config import EvolveConfig
+from evolve.executor import CandidateTask, Executor, evaluate_task
 from evolve.oos import OutOfSampleScorer
 from evolve.pool import Member, Pool
 from evolve.proposer import Feedback, Outcome, PoolEntry, Proposal, ProposalContext, Proposer, ProposerUnavailable
@@ -59,9 +60,13 @@ class Controller:
     (replay-vs-forward gain gaps of past periods) feed the eps estimator."""
 
     def __init__(self, ws: Workspace, run_dir: RunDir, config: EvolveConfig,
-                 evaluator: TrustedEvaluator, proposer: Proposer, *,
+                 evaluator: TrustedEvaluator, proposer: Proposer, executor: Executor | None = None, *,
                  incumbents: tuple[tuple[str, str], ...] = (), period_gaps: tuple[float, ...] = ()):
+        """``executor`` with two or more workers evaluates each round's new candidates (and the
+        initial pool) concurrently; records are saved and gated in submission order, so the
+        run directory is the one a serial run writes (only the timings differ)."""
         self.ws, self.rd, self.cfg, self.ev, self.proposer = ws, run_dir, config, evaluator, proposer
+        self.executor = executor
         self.done = run_dir.evaluated()
         self.feedback: list[Feedback] = []
         self.proposer_down = False
@@ -102,7 +107,9 @@ class Controller:
                   params: dict[str, float] | None = None) -> EvalRecord:
         if cid in self.done:
             return self.done[cid][0]
-        rec = self.ev.evaluate(source, name, cid, params=params)
+        return self._record(self.ev.evaluate(source, name, cid, params=params), source, name, cid, round_no, origin)
+
+    def _record(self, rec: EvalRecord, source: str, name: str, cid: str, round_no: int, origin: str) -> EvalRecord:
         self.rd.save_candidate(rec, source, round_no, origin)
         self.done[cid] = (rec, round_no, origin)
         if not rec.ok:
@@ -113,6 +120,25 @@ class Controller:
         oos = self.oos.score(rec.candidate_id, source, rec.name) if self.oos is not None else None
         return Member(rec, source, origin, round_no, oos=oos)
 
+    def _prefetch(self, jobs: list[tuple[str, str, str, int, str, dict[str, float] | None]]) -> None:
+        """Evaluate the jobs (source, name, id, round, origin, fixed params) not yet evaluated, on
+        the executor, and record them in submission order. Serial runs skip this: their
+        candidates are evaluated one by one as they are gated, with the same results."""
+        if self.executor is None or self.executor.workers < 2:
+            return
+        todo, seen = [], set()
+        for job in jobs:
+            if job[2] not in self.done and job[2] not in seen:
+                seen.add(job[2])
+                todo.append(job)
+        if len(todo) < 2:
+            return
+        tasks = [CandidateTask(str(self.ws.root), cid, name, source, self.cfg.tuning, self.cfg.sandbox,
+                               self.cfg.evaluation, self.cfg.replay.backend_config, params)
+                 for source, name, cid, _, _, params in todo]
+        for (source, name, cid, round_no, origin, _), rec in zip(todo, self.executor.map(evaluate_task, tasks)):
+            self._record(rec, source, name, cid, round_no, origin)
+
     def _initial_pool(self) -> Pool:
         sc = self.cfg.search
         per_round = sc.candidates_per_round
@@ -121,6 +147,8 @@ class Controller:
                     gain_bound_for(self.ws), self.ws.spec.problem.lead_time)
         # Pre-tuned parameters are daily-review parameters; under periodic review (R > 1) re-tune them.
         daily = self.cfg.replay.backend_config.review_period == 1
+        self._prefetch([(self.ws.baseline_source(name), name, f"baseline-{name}", 0, "baseline",
+                         rec.params if daily else None) for name, rec in self.ws.baselines.items()])
         for name, rec in self.ws.baselines.items():
             src = self.ws.baseline_source(name)
             cid = f"baseline-{name}"
@@ -227,6 +255,8 @@ class Controller:
                         self._gate(pool, prop, r, best_baseline, live=False)
             else:
                 proposals = self._round_proposals(pool, r)
+                self._prefetch([(p.source, p.name, candidate_id(r, p.source), r, self.proposer.name) + (None,)
+                                for p in proposals if candidate_id(r, p.source) not in pool.members])
                 ids = [self._gate(pool, p, r, best_baseline, live=True) for p in proposals]
                 self.rd.append("rounds.jsonl", {"round": r, "candidates": ids, "champion": pool.champion_id})
             if sc.refine:

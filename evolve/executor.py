@@ -9,9 +9,11 @@ so a loop that gates them in that order makes the same decisions whichever execu
 them (records differ only in ``seconds``).
 
 Implementations: :class:`SerialExecutor` (this process) and :class:`ProcessExecutor`
-(a local pool of worker processes). Each worker process opens its own policy host
-(sandbox) and trusted evaluator for a workspace the first time it needs one and reuses
-them for later tasks; they are closed when the worker exits. A distributed engine (Ray)
+(a local pool of worker processes). Each worker process opens its own host provider
+(sandbox) and trusted evaluator (with the task's replay backend) for a workspace the first time it needs one and reuses
+them (and their warm tuning host) for later tasks; they are closed when the worker exits.
+Candidate seeds depend on (run seed, candidate id) only (:func:`evaluation.trusted.candidate_seed`),
+so a record does not depend on which worker computed it or what ran there before. A distributed engine (Ray)
 plugs in by implementing :meth:`Executor.map` for the same tasks.
 """
 from __future__ import annotations
@@ -26,8 +28,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence, TypeVar
 
-from evaluation.trusted import EvalRecord, TrustedEvaluator
+from evaluation.config import EvaluatorConfig
+from evaluation.records import EvalRecord
+from evaluation.trusted import TrustedEvaluator
 from inventory.tuning import TuningConfig
+from orpr.backend import BackendConfig
 
 log = logging.getLogger(__name__)
 
@@ -37,15 +42,19 @@ R = TypeVar("R")
 
 @dataclass(frozen=True)
 class CandidateTask:
-    """Evaluate one candidate of one workspace. Everything a fresh process needs, nothing more."""
+    """Evaluate one candidate of one workspace. Everything a fresh process needs, nothing more
+    (ordered like the fields of the evaluator it configures)."""
 
     workspace: str
     candidate_id: str
     name: str
     source: str
-    tuning: TuningConfig
+    tuning: TuningConfig               # seed = the run seed; the evaluator derives the candidate's own
     sandbox: str
-    params: dict[str, float] | None = field(default=None)  # fixed parameters (pre-tuned baselines)
+    evaluation: EvaluatorConfig = field(default_factory=EvaluatorConfig)
+    replay: BackendConfig = field(default_factory=BackendConfig)  # daily, or periodic review
+    params: dict[str, float] | None = None  # fixed parameters (pre-tuned baselines): replay only
+    vectorised: bool | None = None          # calling convention, with fixed parameters
 
 
 class Executor(ABC):
@@ -113,38 +122,35 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-# ---- per-process evaluation state (one host + evaluator per workspace and backend)
-_STATE: dict[tuple[str, str], tuple[object, TrustedEvaluator]] = {}
+# ---- per-process evaluation state (one provider + evaluator per workspace, backend and limits)
+_STATE: dict[tuple[str, str, EvaluatorConfig, BackendConfig], TrustedEvaluator] = {}
 
 
-def _evaluator(workspace: str, sandbox: str, tuning: TuningConfig) -> TrustedEvaluator:
-    key = (str(Path(workspace).resolve()), sandbox)
+def _evaluator(task: CandidateTask) -> TrustedEvaluator:
+    key = (str(Path(task.workspace).resolve()), task.sandbox, task.evaluation, task.replay)
     if key not in _STATE:
-        from evaluation.factory import open_host, policy_validator
+        from evaluation.factory import open_hosts, policy_validator
         from inventory.workspace import load_workspace
+        from orpr.backend import make_backend
 
-        ws = load_workspace(key[0])
-        host = open_host(ws.replay_problem(), sandbox)
         if not _STATE:
             atexit.register(close_worker_state)
-        _STATE[key] = (host, TrustedEvaluator(ws, host, tuning, validator=policy_validator()))
-    evaluator = _STATE[key][1]
-    evaluator.tuning = tuning
+        _STATE[key] = TrustedEvaluator(load_workspace(key[0]), open_hosts(task.sandbox), task.tuning,
+                                       validator=policy_validator(), config=task.evaluation,
+                                       backend=make_backend(task.replay))
+    evaluator = _STATE[key]
+    evaluator.tuning = task.tuning
     return evaluator
 
 
 def close_worker_state() -> None:
-    """Close every host and evaluator this process opened for tasks."""
+    """Close every evaluator (and its hosts) this process opened for tasks."""
     while _STATE:
-        _, (host, evaluator) = _STATE.popitem()
+        _, evaluator = _STATE.popitem()
         evaluator.close()
-        host.close()  # type: ignore[attr-defined]
 
 
 def evaluate_task(task: CandidateTask) -> EvalRecord:
     """Validate, tune and replay one candidate in this process's evaluator (never raises for a bad policy)."""
-    evaluator = _evaluator(task.workspace, task.sandbox, task.tuning)
-    try:
-        return evaluator.evaluate(task.source, task.name, task.candidate_id, params=task.params)
-    finally:
-        evaluator.close()  # drop the candidate's handle; the host stays up for the next task
+    return _evaluator(task).evaluate(task.source, task.name, task.candidate_id, params=task.params,
+                                     vectorised=task.vectorised)

@@ -14,6 +14,7 @@ from evaluation.redact import Redactor, install_log_redaction
 from evaluation.trusted import TrustedEvaluator
 from evolve.config import EvolveConfig
 from evolve.controller import Controller
+from evolve.executor import default_workers, make_executor
 from evolve.proposer import Proposer
 from evolve.report import ForwardSummary, forward_summary, render_report
 from evolve.report_html import write_run_report
@@ -138,9 +139,10 @@ def _run(ws: Workspace, rd: RunDir, config: EvolveConfig, proposer_factory: Prop
     _check_proposer(rd, proposer)
     evaluator = TrustedEvaluator(ws, open_hosts(config.sandbox, hidden=(ws.root / HIDDEN_DIR,)), config.tuning, validator=policy_validator(),
                                  config=config.evaluation, backend=make_backend(config.replay.backend_config))
+    executor = make_executor(config.search.workers or default_workers())
     try:
         ctx = period or PeriodContext()
-        pool, deployment = Controller(ws, rd, config, evaluator, proposer, incumbents=ctx.incumbents,
+        pool, deployment = Controller(ws, rd, config, evaluator, proposer, executor, incumbents=ctx.incumbents,
                                       period_gaps=ctx.period_gaps).run(progress=progress)
         dep = pool.members[deployment.deployed_id]
         fwd = forward_summary(pool, deployment, evaluator) if ws.has_forward else None
@@ -148,7 +150,7 @@ def _run(ws: Workspace, rd: RunDir, config: EvolveConfig, proposer_factory: Prop
             rd.write_text("period.json", json.dumps(period_gaps(pool, deployment, evaluator), indent=1,
                                                     sort_keys=True) + "\n")
     finally:
-        for closing in (evaluator.close, proposer.close):
+        for closing in (executor.close, evaluator.close, proposer.close):
             try:
                 closing()
             except Exception as exc:  # noqa: BLE001 - a failing close must not hide the run's own error

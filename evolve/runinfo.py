@@ -46,7 +46,7 @@ KEY_PACKAGES = ("numpy", "scipy", "optuna", "openai", "tqdm", "docker", "torch",
 OPERATIONAL_AGENT_FIELDS = frozenset({"base_url", "api_key_env", "concurrency", "timeout", "retries", "backoff",
                                       "backoff_max", "max_endpoint_failures", "hf_device", "hf_threads"})
 # Search settings a resume may change (see the module docstring).
-APPLICABLE_ON_RESUME = frozenset({"sandbox.backend"})
+APPLICABLE_ON_RESUME = frozenset({"sandbox.backend", "search.workers"})  # neither changes a number
 
 
 class ProposerKind(str, Enum):

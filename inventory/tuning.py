@@ -7,9 +7,9 @@ The budget rule (the same for every policy, baselines and candidates alike):
    vectorised chunks of ``max_batch`` parameter sets and the minimum is exact on the replay
    window (ties go to the first point in lexicographic order). Optuna's ``GridSampler`` /
    ``BruteForceSampler`` would enumerate the same points, but their bookkeeping is quadratic
-   in the number of trials (74 s for a 32 x 32 grid, measured by
-   ``benchmarks/tuning_speed.py``, against 20 ms for the replay itself), so the points are
-   generated here and, when a ``storage`` is given, recorded in the Optuna study with
+   in the number of trials (a 16 x 16 grid: 89 s in ``benchmarks/tuning_speed.py`` on a
+   loaded machine, where a 4,096-point replay of 100 days takes about 20 ms), so the points
+   are generated here and, when a ``storage`` is given, recorded in the Optuna study with
    ``Study.add_trials`` (a resumed study is not re-scored).
 2. **Model-based** otherwise: ``n_startup_trials`` scrambled-Sobol points, then
    multivariate TPE (Optuna's ``TPESampler``, constant liar) up to ``n_trials`` trials, asked

@@ -1,7 +1,8 @@
 """Built-in proposer: seeds structures, then mutates and crosses the best ones found so far.
 
-Each round it (1) generates up to ``per_round * breadth`` structures (round 1: the seeds;
-later rounds: mutations and crossovers of the best built-in pool members), (2) rejects
+Each round it (1) generates structures (round 1: every seed for the workspace; later
+rounds: up to ``per_round * breadth`` mutations and crossovers of the best built-in pool
+members), (2) rejects
 near-duplicates by canonical form (the genome's :meth:`~Genome.canonical` and the source's
 :func:`canonical_source`, against the pool, earlier feedback and each other) before anything
 is tuned, (3) screens the rest with a cheap first pass (cascade): a small tuning budget on
@@ -38,10 +39,11 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class ScreenConfig:
-    """The cascade's first pass: a small budget on a short window."""
+    """The cascade's first pass: a small budget on a short window (by default 16 Sobol points
+    scored in one replay of at most the last 1,000 replay days)."""
 
     days: int = 1000
-    n_trials: int = 32
+    n_trials: int = 16
     batch_size: int = 16
 
     def __post_init__(self) -> None:
@@ -63,7 +65,7 @@ class ProposerStats:
 class BuiltinProposer(Proposer):
     name = "builtin"
 
-    def __init__(self, per_round: int = 3, parents: int = 4, breadth: int = 4, screen: ScreenConfig = ScreenConfig()):
+    def __init__(self, per_round: int = 3, parents: int = 4, breadth: int = 3, screen: ScreenConfig = ScreenConfig()):
         if per_round < 1 or parents < 1 or breadth < 1:
             raise ValueError("per_round, parents and breadth must be >= 1")
         self.per_round, self.parents, self.breadth, self.screen = per_round, parents, breadth, screen

@@ -312,6 +312,7 @@ def render(g: Genome) -> str:
         consts.append("SAMPLES = 56  # past demand paths used to project the on-hand")
         consts.append(f"COVER = {g.cover}  # days of demand the target covers once the order arrives")
     consts_src = "\n".join(consts)
+    helpers = helpers.replace("\ndef ", "\n\ndef ")  # two blank lines between top-level functions
     return f'''"""Built-in structural search: {g.describe()}.
 
 {GENOME_TAG}{g.key()}

@@ -380,8 +380,9 @@ def test_text_protocol_over_openai_endpoint(toy_workspace, shell_factory, fake_s
 
 def test_refined_policies_are_extra_baselines_and_feedback_is_shown(toy_workspace, shell_factory, fake_server, tmp_path):
     ws = toy_workspace
-    refined = PoolEntry("c7", "agent_r1_abc", TILTED, 7.5, {"S": 12.0, "r0": 3.0, "gamma": 0.4}, "refined", 0.12)
-    fb = (Feedback(1, "c7", "agent_r1_abc", "promoted", 7.5, "safety LCB 0.12 >= 0; improvement LCB 0.05 >= 0"),
+    # below every (exactly tuned) baseline of the toy workspace, so it is the cost to beat
+    refined = PoolEntry("c7", "agent_r1_abc", TILTED, 1.5, {"S": 12.0, "r0": 3.0, "gamma": 0.4}, "refined", 0.12)
+    fb = (Feedback(1, "c7", "agent_r1_abc", "promoted", 1.5, "safety LCB 0.12 >= 0; improvement LCB 0.05 >= 0"),
           Feedback(1, "c8", "agent_r1_def", "rejected", None, "validator: import of forbidden module os"))
     captured: dict[str, str] = {}
 
@@ -399,7 +400,7 @@ def test_refined_policies_are_extra_baselines_and_feedback_is_shown(toy_workspac
     b = captured["briefing"]
     assert "Round 2 of 3" in b and "extra_baselines/agent_r1_abc.py" in b and "Extra baselines" in b
     assert "promoted" in b and "forbidden module os" in b and "| refined |" in b
-    assert "strictly below 7.5000" in b          # the refined policy is the cost to beat
+    assert "strictly below 1.5000" in b          # the refined policy is the cost to beat
     assert "def order(obs, params)" in captured["file"] and "r0" in captured["file"]
 
 

@@ -37,7 +37,11 @@ def test_clean_baseline_passes_every_probe(results):
     res = results["capped_base_stock"]
     probes = [c for c in res.checks if c.check in PROBE_CHECKS]
     assert {c.check for c in probes} == PROBE_CHECKS
-    assert all(c.verdict in (Verdict.PASS, Verdict.SKIP) for c in probes), \
+    # Exactly tuned (every integer S, r scored), the cap sits at the smallest r that keeps up with
+    # demand, so one unit less costs much more: an advisory "sharp optimum" warning, not a defect.
+    advisory = {CheckId.COST_SENSITIVITY}
+    assert all(c.verdict in (Verdict.PASS, Verdict.SKIP) or (c.check in advisory and c.verdict is Verdict.WARN)
+               for c in probes), \
         [(c.key, c.verdict, c.reason) for c in probes if c.verdict not in (Verdict.PASS, Verdict.SKIP)]
     assert res.passed  # no blocking check fails (the single-pair certificate does not block a policy file)
     v = verdicts(res)

@@ -1,4 +1,6 @@
 """Executors: the same records, in submission order, whichever executor runs the tasks."""
+import json
+import re
 from dataclasses import replace
 
 import pytest
@@ -45,3 +47,51 @@ def test_make_executor_and_bad_worker_count():
     with pytest.raises(ValueError, match="workers"):
         ProcessExecutor(0)
     assert ProcessExecutor(2).map(evaluate_task, []) == []
+
+
+def _run_dir_contents(root):
+    """Every file of a run directory, with timings, timestamps, its path and the worker count left out."""
+    out = {}
+    for path in sorted(root.rglob("*")):
+        if not path.is_file() or path.name in ("run.json", "config.toml") or path.suffix == ".lock":
+            continue
+        text = path.read_text(encoding="utf-8").replace(str(root), "RUN_DIR")
+        text = re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(\+00:00|Z)?", "TIME", text)
+        if path.suffix == ".jsonl":
+            rows = [json.loads(line) for line in text.splitlines() if line.strip()]
+            for row in rows:
+                row.pop("seconds", None)
+            text = json.dumps(rows, sort_keys=True)
+        out[str(path.relative_to(root))] = text
+    return out
+
+
+def test_parallel_and_serial_runs_write_identical_run_directories(workspace_dir, tmp_path, monkeypatch):
+    import evolve.run
+    from evolve.builtin import BuiltinProposer
+    from evolve.builtin.proposer import ScreenConfig
+    from evolve.config import EvolveConfig, with_overrides
+    from evolve.run import execute
+
+    def factory(config, ws, rd):
+        return BuiltinProposer(per_round=config.search.candidates_per_round, screen=ScreenConfig(days=60, n_trials=8, batch_size=8))
+
+    mapped = []
+
+    class CountingPool(ProcessExecutor):
+        def map(self, fn, tasks):
+            mapped.append(len(tasks))
+            return super().map(fn, tasks)
+
+    monkeypatch.setattr(evolve.run, "make_executor", lambda n: SerialExecutor() if n <= 1 else CountingPool(n))
+    dirs = {}
+    for workers in (1, 2):
+        cfg = with_overrides(EvolveConfig(), search_rounds=2, search_candidates_per_round=2, search_workers=workers,
+                             tuning_n_trials=16, tuning_batch_size=8, sandbox="none")
+        out = execute(workspace_dir, cfg, factory, run_dir=tmp_path / f"w{workers}" / "run", progress=False)
+        dirs[workers] = _run_dir_contents(out.run_dir)
+    assert mapped[0] == 5 and sum(mapped) >= 7  # the parallel run evaluated baselines and candidates in workers
+    assert dirs[1].keys() == dirs[2].keys()
+    assert "candidates.jsonl" in dirs[1] and len(json.loads(dirs[1]["candidates.jsonl"])) >= 7
+    for name in dirs[1]:
+        assert dirs[1][name] == dirs[2][name], name

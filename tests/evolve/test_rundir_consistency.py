@@ -20,8 +20,9 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def _cfg(rounds=2, per_round=2):
+    # serial: the tests patch the evaluator of this process (worker processes would not see it)
     return with_overrides(EvolveConfig(), search_rounds=rounds, search_candidates_per_round=per_round,
-                          tuning_n_trials=10, sandbox="none")
+                          tuning_n_trials=10, sandbox="none", search_workers=1)
 
 
 def _builtin(cfg, ws, rd):

@@ -42,7 +42,8 @@ def test_resume_applies_more_rounds_and_the_sandbox_and_refuses_the_rest(tmp_pat
     got = resume_settings(root, asked, {"search.rounds": "--rounds", "sandbox.backend": "--sandbox"}, None, {})
     assert got.config.search.rounds == 9 and got.config.sandbox == "none"
     assert got.changes == {"search.rounds": 9, "sandbox.backend": "none"}
-    same = resume_settings(root, with_overrides(base, tuning_n_trials=50), {"tuning.n_trials": "--trials"}, None, {})
+    same = resume_settings(root, with_overrides(base, tuning_n_trials=base.tuning.n_trials), {"tuning.n_trials": "--trials"},
+                           None, {})
     assert same.config == base and same.changes == {}
     with pytest.raises(ConfigError, match="--seed 4: this run was started with search.seed = 0") as err:
         resume_settings(root, with_overrides(base, search_seed=4, search_rounds=2),

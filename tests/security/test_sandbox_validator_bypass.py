@@ -55,13 +55,15 @@ def test_worker_seeds_the_global_rngs():
 
 def test_every_builtin_proposer_template_passes():
     """The allowlists must not reject what the built-in structural search writes (dead helper calls included)."""
-    from evolve.builtin.genome import Genome
+    from evolve.builtin.genome import Cap, Forecast, Genome, Position, Shape
     from evolve.builtin.render import render
 
-    for forecast in ("ma", "ewma", "regression"):
+    for forecast in Forecast:
         for features in ((), ("promo",), ("promo", "temp")):
             for weekday in (False, True):
-                for cap in ("none", "fixed", "tilted", "relative"):
-                    src = render(Genome(forecast, 28, features, weekday, cap, proportional=weekday))
-                    v = validate_policy(src)
-                    assert v.ok, (forecast, features, weekday, cap, v.reasons)
+                for cap in Cap:
+                    g = Genome(forecast, 28, features, weekday, lifts=bool(features), cap=cap,
+                               shape=Shape.PROPORTIONAL if weekday else Shape.FULL,
+                               position=Position.PROJECTED if cap is Cap.TILTED else Position.IP)
+                    v = validate_policy(render(g))
+                    assert v.ok, (g, v.reasons)
