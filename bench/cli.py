@@ -98,6 +98,8 @@ def options_from_args(args: argparse.Namespace):
     config = with_overrides(load_config(args.config), where="bench",
                             labels={override_path(k): flag for k, (flag, v) in flags.items() if v is not None},
                             **{k: v for k, (_, v) in flags.items()})
+    # A sweep runs workspaces in parallel; inside each, candidates are evaluated one by one.
+    config = with_overrides(config, where="bench", search_workers=1)
     proposer = ProposerSpec(args.llm, args.base_url, str(args.agent_config) if args.agent_config else None,
                             args.budget, args.concurrency)
     executor = ExecutorSpec(ExecutorKind(args.executor), args.workers or default_workers(), args.address)

@@ -3,6 +3,7 @@ local executors, in submission order; a killed worker is restarted and its task 
 nothing lost or duplicated; the sandbox really isolates on the Ray workers."""
 from __future__ import annotations
 
+import json
 import os
 import signal
 import threading
@@ -140,3 +141,29 @@ def test_auto_falling_back_to_degraded_is_refused_on_a_worker(monkeypatch):
     monkeypatch.setattr(sandbox, "select_backend", lambda preference="auto", limits=None: DegradedBackend())
     with pytest.raises(SandboxNotIsolating, match="degraded"):
         _probe_sandbox("auto")
+
+
+def test_two_worker_evolve_on_ray_equals_the_local_pool(ray_ex, workspace_dir, tmp_path):
+    """A whole `evolve` run whose candidates are evaluated by two Ray workers writes the run
+    directory a 2-process local run writes (records, rounds, certificates, deployment)."""
+    from evolve.builtin import BuiltinProposer
+    from evolve.config import EvolveConfig, with_overrides
+    from evolve.run import execute
+
+    cfg = with_overrides(EvolveConfig(), search_rounds=2, search_candidates_per_round=2, tuning_n_trials=12,
+                         search_workers=2, sandbox="none")
+    factory = lambda c, w, r: BuiltinProposer(per_round=c.search.candidates_per_round)  # noqa: E731
+    local = execute(workspace_dir, cfg, factory, run_dir=tmp_path / "local", progress=False)
+    on_ray = execute(workspace_dir, cfg, factory, run_dir=tmp_path / "ray", progress=False, executor=ray_ex)
+
+    def records(root):
+        rows = [json.loads(line) for line in (root / "candidates.jsonl").read_text().splitlines()]
+        return [{k: v for k, v in r.items() if k != "seconds"} for r in rows]
+
+    assert len(records(local.run_dir)) > 5
+    assert records(on_ray.run_dir) == records(local.run_dir)
+    for name in ("rounds.jsonl", "certificates.jsonl", "deployed_policy.py"):
+        texts = [(r / name).read_text().replace(str(r), "<run_dir>") for r in (local.run_dir, on_ray.run_dir)]
+        assert texts[0] == texts[1], name
+    dep = [json.loads((r / "deployment.json").read_text()) for r in (local.run_dir, on_ray.run_dir)]
+    assert dep[0] == dep[1] and on_ray.deployed_id == local.deployed_id
