@@ -10,6 +10,7 @@ Layout::
     proposals.jsonl         per round: the proposals (ids, names, meta), written before any is
                             evaluated, so a resume re-uses a killed round's proposals exactly
     rounds.jsonl            per round: the proposals' ids (written when the round is gated)
+    walkforward.jsonl       walk-forward out-of-sample costs per pool member (evolve.oos)
     certificates.jsonl      every certificate, in the order it was issued
     champion_history.jsonl  champion after the initial pool and after each round
     deployed_policy.py      the deployed policy, with deployment.json and report.txt

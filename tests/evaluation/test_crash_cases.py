@@ -77,7 +77,7 @@ def test_worker_killed_mid_tuning_is_retried_once_on_a_fresh_worker(workspace_di
         ev.close()
 
 
-# Promotion-aware base stock: safety-certified against the newsvendor reference on the test
+# Promotion-aware base stock: certified (delta=0.5) against the newsvendor reference on the test
 # workspace (deterministic with the run seed), and it raises on every test-window day.
 FAILS_IN_TEST_WINDOW = """import numpy as np
 PARAMS = {"S": (0.0, 40.0), "P": (0.0, 40.0)}
@@ -100,8 +100,8 @@ class _Scripted(Proposer):
 def test_deployed_policy_that_raises_in_the_forward_window_still_gets_a_report(workspace_dir, tmp_path):
     cfg = with_overrides(EvolveConfig(), search_rounds=1, search_candidates_per_round=1, tuning_n_trials=40,
                          sandbox="none", search_reference="newsvendor",
-                         # the paper's in-sample screen certifies the planted policy, so it is deployed
-                         certify_method="blockwise_t", certify_gains="in_sample")
+                         # a loose in-sample screen certifies the planted policy, so it is deployed
+                         certify_method="blockwise_t", certify_gains="in_sample", certify_delta=0.5)
     out = execute(workspace_dir, cfg, lambda c, w, r: _Scripted(), run_dir=tmp_path / "run", progress=False)
     dep = json.loads((out.run_dir / "deployment.json").read_text())
     assert dep["name"] == "fails-late", "the test needs the failing policy deployed"
