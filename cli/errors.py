@@ -55,10 +55,11 @@ def _input_errors() -> tuple[type[BaseException], ...]:
 
 
 def _unavailable_errors() -> tuple[type[BaseException], ...]:
+    from evolve.executor_ray import WorkerLost
     from evolve.proposer import ProposerUnavailable
     from sandbox.backends import SandboxUnavailable
 
-    return (Unavailable, ProposerUnavailable, SandboxUnavailable)
+    return (Unavailable, ProposerUnavailable, SandboxUnavailable, WorkerLost)
 
 
 def classify(exc: BaseException) -> tuple[ExitCode, str]:

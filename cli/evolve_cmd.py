@@ -32,7 +32,7 @@ CONFIG_FLAGS: tuple[tuple[str, str, str, type, str], ...] = (
     ("--candidates", "candidates", "search.candidates_per_round", int, "proposals gated per round"),
     ("--seed", "seed", "search.seed", int, "seeds the proposer and every Optuna study"),
     ("--trials", "trials", "tuning.n_trials", int, "Optuna trials per policy"),
-    ("--workers", "workers", "search.workers", int, "candidates evaluated at once in local processes (0 = one per core, 1 = serial)"),
+    ("--workers", "workers", "search.workers", int, "candidates evaluated at once, in local processes or Ray actors (0 = one per core, 1 = serial)"),
     ("--delta", "delta", "certify.delta", float, "period confidence budget, in (0, 1)"),
     ("--eps", "eps", "certify.eps", float, "replay-to-deployment discrepancy budget, >= 0"),
 )
@@ -58,6 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--periods", type=int, metavar="K",
                     help="walk the workspace period by period (K periods of forward_days each; re-run to resume)")
     ap.add_argument("--sandbox", choices=SANDBOX_BACKENDS, help="sandbox.backend")
+    ap.add_argument("--executor", choices=("local", "ray"), default="local",
+                    help="where --workers evaluate candidates: local processes (default) or Ray (docs/scale.md)")
+    ap.add_argument("--address", help="Ray cluster for --executor ray (default: a private local instance)")
     ap.add_argument("--replay", choices=("daily", "periodic"), help="replay.backend (periodic: Algorithm-2 review)")
     ap.add_argument("--review-period", type=int, metavar="R", help="replay.review_period (implies --replay periodic)")
     ap.add_argument("--orpr-baseline", action="store_true", default=None, help="baselines.orpr: add the OR label")
@@ -241,6 +244,19 @@ def run_periods_cmd(args: argparse.Namespace, argv: list[str], state: dict[str, 
     return ExitCode.OK
 
 
+def _executor(args: argparse.Namespace, config: EvolveConfig):
+    """``--executor ray``: a RayExecutor with ``search.workers`` actors; local: execute's default."""
+    from contextlib import nullcontext
+
+    if args.executor != "ray":
+        if args.address is not None:
+            raise ConfigError("--address is for --executor ray")
+        return nullcontext(None)
+    from evolve.executor import default_workers
+    from evolve.executor_ray import RayExecutor
+    return RayExecutor(config.search.workers or default_workers(), args.address, sandbox=config.sandbox)
+
+
 def run(args: argparse.Namespace, argv: list[str], state: dict[str, Any]) -> int:
     from evolve.run import execute
 
@@ -250,9 +266,10 @@ def run(args: argparse.Namespace, argv: list[str], state: dict[str, Any]) -> int
     state["run_dir"] = p.run_dir
     preflight(p)
     tracked: list[TrackedProposer] = []
-    outcome = execute(p.workspace, p.config, proposer_factory(p, tracked), run_dir=None if p.resume else p.run_dir,
-                      resume=p.run_dir if p.resume else None, progress=not args.quiet, meta=p.meta,
-                      resume_changes=p.changes)
+    with _executor(args, p.config) as executor:
+        outcome = execute(p.workspace, p.config, proposer_factory(p, tracked),
+                          run_dir=None if p.resume else p.run_dir, resume=p.run_dir if p.resume else None,
+                          progress=not args.quiet, meta=p.meta, resume_changes=p.changes, executor=executor)
     sys.stdout.write(outcome.report)
     sys.stdout.write(f"\nrun directory: {outcome.run_dir}  ({outcome.seconds:.1f} s)\n")
     if tracked and tracked[0].failed:

@@ -7,6 +7,7 @@
     invevolve audit RUN_DIR [--candidate ID] | --workspace DIR FILE   audit before deployment
     invevolve datagen ...                 benchmark suites (synthetic, cj, classical, summary)
     invevolve train sft|grpo|eval ...     train the policy-writing LLM (docs/training.md)
+    invevolve bench exp1|exp2|exp3|orpr   the papers' experiments on those suites (docs/bench.md)
 
 Subcommands are rows of :data:`COMMANDS` (a name, a help line and a function that adds the
 arguments and sets ``func(args) -> int``), or modules in :data:`REGISTERED` whose
@@ -99,7 +100,8 @@ COMMANDS: tuple[Command, ...] = (
                      "(exit 4 when the policy is rejected or fails)", _score_args),
 )
 # Modules with a ``register(subparsers)`` that adds their subcommand (imported when the parser is built).
-REGISTERED: tuple[str, ...] = ("audit.cli", "datagen.cli", "training.cli")  # training.cli: argparse only; torch/TRL load when a command runs
+REGISTERED: tuple[str, ...] = ("audit.cli", "datagen.cli", "training.cli",  # training.cli: argparse only; torch/TRL load when a command runs
+                                "bench.cli")
 
 
 def build_parser() -> argparse.ArgumentParser:

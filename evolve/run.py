@@ -14,7 +14,7 @@ from evaluation.redact import Redactor, install_log_redaction
 from evaluation.trusted import TrustedEvaluator
 from evolve.config import EvolveConfig
 from evolve.controller import Controller
-from evolve.executor import default_workers, make_executor
+from evolve.executor import Executor, default_workers, make_executor
 from evolve.proposer import Proposer
 from evolve.report import ForwardSummary, forward_summary, render_report
 from evolve.report_html import write_run_report
@@ -66,8 +66,12 @@ def execute(
     meta: Mapping[str, Any] | None = None,
     resume_changes: Mapping[str, Any] | None = None,
     period: PeriodContext | None = None,
+    executor: Executor | None = None,
 ) -> RunOutcome:
     """Run (or resume) evolve on a workspace and write the report into the run directory.
+
+    ``executor``: where candidates are evaluated, owned (and closed) by the caller, e.g. a
+    :class:`~evolve.executor_ray.RayExecutor`; default a local one for ``search.workers``.
 
     ``meta``: extra run.json fields for a new run (:func:`evolve.runinfo.run_meta`). On
     resume, ``config=None`` uses the recorded config; a config is the one
@@ -100,7 +104,7 @@ def execute(
                    "workspace_manifest_sha256": manifest_digest(ws.root),
                    "started": datetime.now(timezone.utc).isoformat()}, config.to_dict())
     try:
-        return _run(ws, rd, config, proposer_factory, progress, start, period)
+        return _run(ws, rd, config, proposer_factory, progress, start, period, executor)
     except OSError as exc:
         where = Path(exc.filename) if exc.filename else None
         if where is not None and rd.root.resolve() in (where.resolve(), *where.resolve().parents):
@@ -133,13 +137,13 @@ def period_gaps(pool, deployment, evaluator: TrustedEvaluator) -> dict:
 
 
 def _run(ws: Workspace, rd: RunDir, config: EvolveConfig, proposer_factory: ProposerFactory, progress: bool,
-         start: float, period: PeriodContext | None = None) -> RunOutcome:
+         start: float, period: PeriodContext | None = None, given: Executor | None = None) -> RunOutcome:
     log.info("run directory: %s", rd.root)
     proposer = proposer_factory(config, ws, rd)
     _check_proposer(rd, proposer)
     evaluator = TrustedEvaluator(ws, open_hosts(config.sandbox, hidden=(ws.root / HIDDEN_DIR,)), config.tuning, validator=policy_validator(),
                                  config=config.evaluation, backend=make_backend(config.replay.backend_config))
-    executor = make_executor(config.search.workers or default_workers())
+    executor = given or make_executor(config.search.workers or default_workers())
     try:
         ctx = period or PeriodContext()
         pool, deployment = Controller(ws, rd, config, evaluator, proposer, executor, incumbents=ctx.incumbents,
@@ -150,7 +154,7 @@ def _run(ws: Workspace, rd: RunDir, config: EvolveConfig, proposer_factory: Prop
             rd.write_text("period.json", json.dumps(period_gaps(pool, deployment, evaluator), indent=1,
                                                     sort_keys=True) + "\n")
     finally:
-        for closing in (executor.close, evaluator.close, proposer.close):
+        for closing in ((executor.close,) if given is None else ()) + (evaluator.close, proposer.close):
             try:
                 closing()
             except Exception as exc:  # noqa: BLE001 - a failing close must not hide the run's own error

@@ -29,6 +29,7 @@ BAD_FLAGS = [
     (["--llm", "gpt4"], "--llm 'gpt4': expected openai:MODEL"),
     (["--llm", "bogus:x"], "--llm 'bogus:x': expected openai:MODEL"),
     (["--llm", "hf:smollm2", "--budget", "0"], "budget must be an integer >= 1"),
+    (["--address", "auto"], "--address is for --executor ray"),
 ]
 
 
