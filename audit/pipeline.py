@@ -30,7 +30,7 @@ from audit.target import AuditTarget, TargetMode
 from certify import GateConfig, compare
 from evaluation.factory import open_host
 from evolve.config import ConfigError
-from evaluation.host import PolicyHost
+from inventory.host import PolicyHost
 from inventory.policy import PolicyError, source_hash
 from inventory.tuning import TuningConfig, tune
 

@@ -22,7 +22,7 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
-from evaluation.host import PolicyHandle, PolicyHost
+from inventory.host import PolicyHandle, PolicyHost
 from inventory.observation import Observation
 from inventory.policy import ParamSpec, PolicyError, PolicyProgram, compile_policy
 from inventory.replay import ReplayProblem

@@ -27,7 +27,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from certify import GateConfig  # noqa: E402
-from evaluation.host import InProcessHost  # noqa: E402
+from inventory.host import InProcessHost  # noqa: E402
 from evaluation.trusted import TrustedEvaluator  # noqa: E402
 from evolve.builtin import BuiltinProposer  # noqa: E402
 from evolve.config import EvolveConfig, with_overrides  # noqa: E402

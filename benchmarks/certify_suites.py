@@ -30,7 +30,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.builtin_proposer import score  # noqa: E402
-from evaluation.host import InProcessHost, PolicyHost  # noqa: E402
+from inventory.host import InProcessHost, PolicyHost  # noqa: E402
 from evaluation.hosts import HostProvider  # noqa: E402
 from evaluation.trusted import TrustedEvaluator  # noqa: E402
 from evolve.builtin import BuiltinProposer  # noqa: E402

@@ -41,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from certify import GateConfig  # noqa: E402
 from datagen.classical import ClassicalConfig, build_classical, scenarios  # noqa: E402
 from evaluation.config import EvaluatorConfig  # noqa: E402
-from evaluation.host import InProcessHost  # noqa: E402
+from inventory.host import InProcessHost  # noqa: E402
 from evaluation.hosts import HostProvider  # noqa: E402
 from evaluation.trusted import TrustedEvaluator  # noqa: E402
 from evolve.builtin import BuiltinProposer  # noqa: E402

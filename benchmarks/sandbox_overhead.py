@@ -9,7 +9,7 @@ window with a constant-order policy (so the simulation itself is cheap and the o
 dominates). For each backend, in the same run:
 
 * **warm**: median candidate time on a running host minus the median of the same cycle on
-  :class:`evaluation.host.InProcessHost` (the overhead the sandbox adds per candidate);
+  :class:`inventory.host.InProcessHost` (the overhead the sandbox adds per candidate);
 * **cold**: median time to start a fresh host and run one candidate, minus the in-process
   candidate time (sandbox start + worker boot + the candidate);
 * **bare**: median wall time of ``python3 -I -S -c pass`` as a subprocess, the floor any
@@ -57,7 +57,7 @@ def measure(reps: int, cold_reps: int, backends: list[str]) -> dict:
     """Run in a process whose sys.path starts with the code tree under test."""
     import numpy as np
 
-    from evaluation.host import InProcessHost
+    from inventory.host import InProcessHost
     from inventory.replay import ReplayProblem
     from inventory.sequence import CostModel, DemandSequence
     from inventory.simulator import InitialState

@@ -117,6 +117,12 @@ def _agent_config(args: argparse.Namespace, model: str, config: EvolveConfig):
                                budget=args.budget, concurrency=args.concurrency)
 
 
+def _recorded_agent(proposer: ProposerSettings):
+    """The AgentConfig a run records (run.json's ``proposer.agent``)."""
+    from agent.config import AgentConfig
+    return AgentConfig(**proposer.agent)
+
+
 def plan(args: argparse.Namespace, argv: list[str]) -> Plan:
     """Validate the whole command line; raises ConfigError/WorkspaceError/FileExistsError (exit 2)."""
     from evolve.rundir import RunDir
@@ -184,7 +190,7 @@ def preflight(p: Plan) -> None:
     """Refuse (exit 3) what cannot run here before a run directory is created."""
     if p.proposer.kind is ProposerKind.AGENT:
         from agent.config import backend_problem
-        problem = backend_problem(p.proposer.agent_config())
+        problem = backend_problem(_recorded_agent(p.proposer))
         if problem:
             raise Unavailable(problem)
     if p.config.sandbox != "none":
@@ -201,7 +207,7 @@ def proposer_factory(p: Plan, tracked: list[TrackedProposer]):
                 log.warning("sandbox backend 'none' runs policies in-process; the agent's shell still needs isolation, "
                             "using 'auto' for agent shells")
                 backend = "auto"
-            agent_cfg = p.proposer.agent_config()
+            agent_cfg = _recorded_agent(p.proposer)
             log.info("proposer: %s, budget %d tool calls, %d max tokens per reply, %d episode(s) per round",
                      p.proposer.describe(), agent_cfg.budget, agent_cfg.max_tokens, agent_cfg.episodes_per_round)
             inner = make_proposer(agent_cfg, rd.root, backend)

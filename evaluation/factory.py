@@ -7,7 +7,7 @@ from typing import Callable
 
 from typing import TYPE_CHECKING
 
-from evaluation.host import InProcessHost, PolicyHost
+from inventory.host import InProcessHost, PolicyHost
 from inventory.replay import ReplayProblem
 
 if TYPE_CHECKING:

@@ -6,7 +6,7 @@ Two kinds of host, kept apart on purpose (issue #8, score integrity):
   tunes. It is untrusted: a policy may memorise what it sees there or walk the stack to the
   worker's copy of the window. Its numbers only steer the search. One per distinct window,
   shared by the candidates tuned on it (each candidate gets its own process inside it).
-* a **replay host** is built on :func:`~evaluation.host.data_free_problem` (specs, costs,
+* a **replay host** is built on :func:`~inventory.host.data_free_problem` (specs, costs,
   start state, no days), new for every candidate replay and closed after it. It gets the
   frozen policy and one Observation per day, so it never holds data beyond what the days so
   far reveal and shares no state with tuning or with another candidate. Its decisions,
@@ -24,7 +24,7 @@ from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any
 
-from evaluation.host import InProcessHost, PolicyHost
+from inventory.host import InProcessHost, PolicyHost
 from inventory.replay import ReplayProblem
 
 log = logging.getLogger(__name__)

@@ -1,7 +1,7 @@
 """``PlainProcessHost``: the trusted replay's fresh process when the user turned the sandbox off.
 
 With ``--sandbox none`` candidate policies are tuned in the evaluator's own process
-(:class:`~evaluation.host.InProcessHost`), which holds the replay and (at report time) the
+(:class:`~inventory.host.InProcessHost`), which holds the replay and (at report time) the
 forward window. The replay that decides anything must still run in a process that never
 held data beyond what each day reveals, so each :meth:`PlainProcessHost.open` gets a new
 process: a fork of a :class:`Zygote`, a ``python -m evaluation.replay_worker --zygote``
@@ -28,7 +28,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from evaluation.host import PolicyHandle, PolicyHost
+from inventory.host import PolicyHandle, PolicyHost
 from inventory.observation import Observation
 from inventory.policy import ParamSpec, PolicyError
 from inventory.replay import ReplayProblem

@@ -34,7 +34,7 @@ import numpy as np
 
 from evaluation.config import EvaluatorConfig
 from evaluation.factory import Validator
-from evaluation.host import PolicyHost, data_free_problem
+from inventory.host import PolicyHost, data_free_problem
 from evaluation.hosts import HostProvider, is_infrastructure_failure, provider_for
 from evaluation.records import EvalRecord, EvalStatus, ForwardResult, TuneOutcome
 from evaluation.redact import Redactor

@@ -31,13 +31,10 @@ from datetime import datetime, timezone
 from enum import Enum
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 from evolve.config import ConfigError, EvolveConfig
 from evolve.proposer import Outcome, Proposal, ProposalContext, Proposer, ProposerUnavailable
-
-if TYPE_CHECKING:
-    from agent.config import AgentConfig
 
 log = logging.getLogger(__name__)
 
@@ -86,12 +83,6 @@ class ProposerSettings:
             raise ConfigError(f"{where}: field 'proposer.agent' must hold the agent settings")
         return cls(kind, dict(agent) if agent else None)
 
-    def agent_config(self) -> "AgentConfig":
-        from agent.config import AgentConfig
-
-        if self.agent is None:
-            raise ValueError("the built-in proposer has no agent config")
-        return AgentConfig(**self.agent)
 
 
 def versions() -> dict[str, str | None]:

@@ -10,7 +10,7 @@ Public API::
 Backends: ``auto`` (docker when an engine answers, else bubblewrap, else a clear refusal
 naming what to install; never a backend without filesystem and network isolation),
 ``bwrap``, ``docker``, ``degraded`` (opt-in only, by name), and ``none``
-(:class:`evaluation.host.InProcessHost` for ``open_host``; not accepted by ``open_shell``).
+(:class:`inventory.host.InProcessHost` for ``open_host``; not accepted by ``open_shell``).
 Errors: :class:`SandboxUnavailable` (a backend cannot run here) and
 :class:`SandboxFailure` (a PolicyError for infrastructure failures: retry the candidate
 once on a fresh worker). See docs/sandbox.md.
@@ -27,7 +27,7 @@ from sandbox.limits import Limits
 from sandbox.validator import Validation, validate_policy
 
 if TYPE_CHECKING:
-    from evaluation.host import PolicyHost
+    from inventory.host import PolicyHost
     from inventory.replay import ReplayProblem
     from sandbox.backends.base import SandboxBackend
     from sandbox.shell import ShellSession
@@ -48,7 +48,7 @@ def open_host(problem: "ReplayProblem", backend: str = "auto", *, limits: "Limit
               hidden: "tuple[Path, ...]" = ()) -> "PolicyHost":
     """A policy host for ``problem`` (the agent-visible replay problem, or a data-free one).
 
-    ``backend="none"`` returns :class:`evaluation.host.InProcessHost` (trusted code only).
+    ``backend="none"`` returns :class:`inventory.host.InProcessHost` (trusted code only).
     ``hidden`` names folders sandboxed code must not read (a workspace's ``hidden/``): the
     degraded backend proves it or refuses. Raises :class:`SandboxUnavailable` if a named
     backend cannot run.
@@ -56,7 +56,7 @@ def open_host(problem: "ReplayProblem", backend: str = "auto", *, limits: "Limit
     if backend not in BACKEND_CHOICES:
         raise ValueError(f"unknown sandbox backend {backend!r}; choose one of {BACKEND_CHOICES}")
     if backend == "none":
-        from evaluation.host import InProcessHost
+        from inventory.host import InProcessHost
         return InProcessHost(problem)
     from sandbox.host import SandboxHost
     return SandboxHost(problem, backend, limits=limits, hidden=hidden)

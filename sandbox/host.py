@@ -1,4 +1,4 @@
-"""``SandboxHost``: the :class:`~evaluation.host.PolicyHost` that runs policies in a sandbox.
+"""``SandboxHost``: the :class:`~inventory.host.PolicyHost` that runs policies in a sandbox.
 
 One host owns one long-lived worker (started lazily) for one replay problem. The worker is
 given only that problem (the agent-visible replay window, or zero days for a data-free
@@ -41,7 +41,7 @@ from typing import Any, Iterable, Mapping
 
 import numpy as np
 
-from evaluation.host import PolicyHandle, PolicyHost
+from inventory.host import PolicyHandle, PolicyHost
 from inventory.observation import Observation
 from inventory.policy import ParamSpec, PolicyError
 from inventory.replay import ReplayProblem

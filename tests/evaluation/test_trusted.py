@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from evaluation.host import InProcessHost
+from inventory.host import InProcessHost
 from evaluation.trusted import TrustedEvaluator
 from inventory.tuning import TuningConfig
 from inventory.workspace import load_workspace

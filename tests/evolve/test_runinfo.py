@@ -32,7 +32,7 @@ def test_run_meta_records_settings_but_never_a_key(tmp_path, monkeypatch):
     assert "sk-secret-123" not in text
     assert meta["proposer"]["agent"]["base_url"] == "http://127.0.0.1:1/v1"
     assert meta["versions"]["python"] and "numpy" in meta["versions"]
-    assert ProposerSettings.from_dict(meta["proposer"], "run.json").agent_config() == AGENT
+    assert AgentConfig(**ProposerSettings.from_dict(meta["proposer"], "run.json").agent) == AGENT
 
 
 def test_resume_applies_more_rounds_and_the_sandbox_and_refuses_the_rest(tmp_path):
@@ -55,7 +55,7 @@ def test_resume_of_an_agent_run_applies_the_endpoint_and_refuses_the_budget(tmp_
     root = _run_dir(tmp_path, ProposerSettings(ProposerKind.AGENT, AGENT.explicit()))
     moved = AGENT.override(base_url="http://127.0.0.1:2/v1")
     got = resume_settings(root, None, {}, moved, {"base_url": "--base-url"})
-    assert got.proposer.agent_config().base_url == "http://127.0.0.1:2/v1"
+    assert got.proposer.agent["base_url"] == "http://127.0.0.1:2/v1"
     assert got.changes == {"agent.base_url": "http://127.0.0.1:2/v1"}
     with pytest.raises(ConfigError, match="--budget 5: this run's agent was started with budget = 60"):
         resume_settings(root, None, {}, AGENT.override(budget=5), {"budget": "--budget"})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from evaluation.host import InProcessHost
+from inventory.host import InProcessHost
 from evaluation.trusted import TrustedEvaluator
 from inventory.library import policy_source
 from inventory.policy import compile_policy

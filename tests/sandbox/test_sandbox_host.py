@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from evaluation.host import InProcessHost
+from inventory.host import InProcessHost
 from inventory.library import policy_source
 from inventory.policy import PolicyError
 from inventory.simulator import InitialState, simulate_fn

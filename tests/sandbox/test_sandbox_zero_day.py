@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from evaluation.host import InProcessHost
+from inventory.host import InProcessHost
 from inventory.replay import ReplayProblem
 from inventory.sequence import DemandSequence
 from inventory.simulator import simulate_fn
