@@ -4,7 +4,7 @@
     invevolve audit RUN_DIR --candidate ID        # any candidate of the run
     invevolve audit --workspace W POLICY.py       # a policy file (tuned by the audit)
 
-Exit status: 0 when no blocking check failed, 1 when one did (docs/audit.md lists them),
+Exit status: 0 when no blocking check failed, 4 when one did (docs/audit.md lists them),
 2 for bad input (missing or malformed run directory, workspace or policy file).
 """
 from __future__ import annotations

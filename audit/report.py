@@ -26,7 +26,8 @@ from audit.plots import render
 from audit.static import side_by_side_diff, unified_diff
 from inventory.policy import source_hash
 
-EXIT_OK, EXIT_BLOCKED = 0, 1
+# 4 as for `invevolve score`: the policy was judged and failed (1 is reserved for internal errors)
+EXIT_OK, EXIT_BLOCKED = 0, 4
 
 
 def _clean(value: Any) -> Any:

@@ -29,8 +29,8 @@ EXIT_CODES_HELP = """exit codes:
   2    bad input: a flag, config file, workspace, run directory or policy file (the message names it)
   3    unavailable: the LLM proposer (no API key, dead endpoint, backend not installed) or the sandbox
        backend asked for; evolve still finishes and reports when the proposer fails mid-run
-  4    invevolve score: the policy was rejected (validator) or failed (raised, bad output)
-       (invevolve audit: 1 when a blocking check failed, see docs/audit.md)
+  4    the policy was judged and failed: invevolve score (rejected by the validator, raised, bad output)
+       or invevolve audit (a blocking check failed, see docs/audit.md)
   130  interrupted (evolve --resume RUN_DIR continues the run)"""
 
 

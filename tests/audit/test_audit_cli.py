@@ -42,7 +42,7 @@ def test_run_audit_writes_three_files_and_follows_blocking_checks(run_dir, tmp_p
         assert check["verdict"] in ("pass", "warn", "fail", "skip")
     blocking = [c["id"] for c in data["checks"] if c["blocking"] and c["verdict"] == "fail"]
     assert data["blocking_failures"] == blocking
-    assert code == data["exit_code"] == (0 if not blocking else 1)
+    assert code == data["exit_code"] == (0 if not blocking else 4)
     assert data["passed"] is (not blocking)
     assert data["target"]["candidate_id"] == dep and data["target"]["mode"] == "run"
     assert {p["key"] for p in data["plots"]} >= {"trajectories", "daily_gain", "response", "stress", "long_horizon"}
@@ -67,7 +67,7 @@ def test_tampered_record_fails_reproduction_and_blocks(run_dir, tmp_path):
             row["replay_costs"] = [c * 0.5 for c in row["replay_costs"]]
         out.append(json.dumps(row))
     (rd / "candidates.jsonl").write_text("\n".join(out) + "\n")
-    assert invevolve(["audit", str(rd), *FAST]) == 1
+    assert invevolve(["audit", str(rd), *FAST]) == 4
     data = _load(rd / "audit" / dep)
     assert "replay_reproduces" in data["blocking_failures"]
 
@@ -81,7 +81,7 @@ def test_policy_file_mode_exit_status(workspace_dir, tmp_path):
     assert _load(tmp_path / "a")["target"]["mode"] == "file"
     bad = POLICIES / "negative_overstock.py"
     assert invevolve(["audit", "--workspace", str(workspace_dir), str(bad), "--out", str(tmp_path / "b"),
-                      "--trials", "10", *FAST]) == 1
+                      "--trials", "10", *FAST]) == 4
     assert "orders_valid" in _load(tmp_path / "b")["blocking_failures"]
 
 
@@ -118,7 +118,7 @@ def test_invalid_candidate_gets_a_static_report_and_blocks(run_dir, tmp_path):
     with open(rd / "candidates.jsonl", "a") as fh:
         fh.write(json.dumps({"candidate_id": "r09-hostile", "name": "hostile", "status": "invalid", "round": 9,
                              "error": "line 1: import of forbidden module `os`", "origin": "llm"}) + "\n")
-    assert invevolve(["audit", str(rd), "--candidate", "r09-hostile", *FAST]) == 1
+    assert invevolve(["audit", str(rd), "--candidate", "r09-hostile", *FAST]) == 4
     data = _load(rd / "audit" / "r09-hostile")
     assert data["blocking_failures"] == ["validator"]
     assert data["plots"] == [] and data["static"]["valid"] is False
