@@ -126,7 +126,7 @@ def _evolve(job: WorkspaceJob, ws: Any) -> _Deployed:
     from evaluation.trusted import TrustedEvaluator
     from evolve.controller import Controller
     from evolve.rundir import RunDir, file_digest
-    from inventory.workspace import MANIFEST_FILE
+    from inventory.workspace import HIDDEN_DIR, MANIFEST_FILE
 
     cfg = job.settings.config
     rd = RunDir(job.run_dir)
@@ -139,7 +139,7 @@ def _evolve(job: WorkspaceJob, ws: Any) -> _Deployed:
     else:
         rd.lock()
     proposer = job.settings.proposer.make(cfg, ws, rd.root)
-    evaluator = TrustedEvaluator(ws, open_hosts(cfg.sandbox), cfg.tuning, validator=policy_validator(),
+    evaluator = TrustedEvaluator(ws, open_hosts(cfg.sandbox, hidden=(ws.root / HIDDEN_DIR,)), cfg.tuning, validator=policy_validator(),
                                  config=cfg.evaluation)
     try:
         pool, deployment = Controller(ws, rd, cfg, evaluator, proposer).run(progress=False)

@@ -19,7 +19,7 @@ from certify import Deployment, EpsEstimator, EpsInputs, GainSource, choose_eps,
 from evaluation.records import EvalRecord, EvalStatus
 from evaluation.trusted import TrustedEvaluator
 from evolve.config import EvolveConfig
-from evolve.executor import CandidateTask, Executor, evaluate_task
+from evolve.executor import CandidateTask, Executor, WalkForwardTask, evaluate_task, walk_forward_task
 from evolve.oos import OutOfSampleScorer
 from evolve.pool import Member, Pool
 from evolve.proposer import Feedback, Outcome, PoolEntry, Proposal, ProposalContext, Proposer, ProposerUnavailable
@@ -138,6 +138,11 @@ class Controller:
                  for source, name, cid, _, _, params in todo]
         for (source, name, cid, round_no, origin, _), rec in zip(todo, self.executor.map(evaluate_task, tasks)):
             self._record(rec, source, name, cid, round_no, origin)
+        if self.oos is not None:  # their walk-forward scoring too, before they are gated in order
+            folds = [WalkForwardTask(t, self.oos.plan) for t in tasks
+                     if self.done[t.candidate_id][0].ok and t.candidate_id not in self.oos.done]
+            for row in self.executor.map(walk_forward_task, folds):
+                self.oos.record(row)
 
     def _initial_pool(self) -> Pool:
         sc = self.cfg.search

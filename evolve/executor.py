@@ -32,6 +32,7 @@ from evaluation.config import EvaluatorConfig
 from evaluation.records import EvalRecord
 from evaluation.trusted import TrustedEvaluator
 from inventory.tuning import TuningConfig
+from evaluation.walkforward import Plan
 from orpr.backend import BackendConfig
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,14 @@ class CandidateTask:
     replay: BackendConfig = field(default_factory=BackendConfig)  # daily, or periodic review
     params: dict[str, float] | None = None  # fixed parameters (pre-tuned baselines): replay only
     vectorised: bool | None = None          # calling convention, with fixed parameters
+
+
+@dataclass(frozen=True)
+class WalkForwardTask:
+    """Walk-forward costs of one pool member (:func:`evolve.oos.walk_forward_row`) on the plan."""
+
+    task: CandidateTask
+    plan: Plan
 
 
 class Executor(ABC):
@@ -130,14 +139,14 @@ def _evaluator(task: CandidateTask) -> TrustedEvaluator:
     key = (str(Path(task.workspace).resolve()), task.sandbox, task.evaluation, task.replay)
     if key not in _STATE:
         from evaluation.factory import open_hosts, policy_validator
-        from inventory.workspace import load_workspace
+        from inventory.workspace import HIDDEN_DIR, load_workspace
         from orpr.backend import make_backend
 
         if not _STATE:
             atexit.register(close_worker_state)
-        _STATE[key] = TrustedEvaluator(load_workspace(key[0]), open_hosts(task.sandbox), task.tuning,
-                                       validator=policy_validator(), config=task.evaluation,
-                                       backend=make_backend(task.replay))
+        hosts = open_hosts(task.sandbox, hidden=(Path(key[0]) / HIDDEN_DIR,))
+        _STATE[key] = TrustedEvaluator(load_workspace(key[0]), hosts, task.tuning, validator=policy_validator(),
+                                       config=task.evaluation, backend=make_backend(task.replay))
     evaluator = _STATE[key]
     evaluator.tuning = task.tuning
     return evaluator
@@ -154,3 +163,11 @@ def evaluate_task(task: CandidateTask) -> EvalRecord:
     """Validate, tune and replay one candidate in this process's evaluator (never raises for a bad policy)."""
     return _evaluator(task).evaluate(task.source, task.name, task.candidate_id, params=task.params,
                                      vectorised=task.vectorised)
+
+
+def walk_forward_task(wf: WalkForwardTask) -> dict:
+    """One member's ``walkforward.jsonl`` row, computed in this process's evaluator."""
+    from evolve.oos import walk_forward_row
+
+    t = wf.task
+    return walk_forward_row(_evaluator(t), wf.plan, t.candidate_id, t.source, t.name)

@@ -47,27 +47,34 @@ class OutOfSampleScorer:
         """Walk-forward costs of one member (``None`` if the policy fails on a fold)."""
         if candidate_id in self.done:
             return self.done[candidate_id]
-        ids = {f.score_days.stop: f"{candidate_id}@wf{f.tune_days.start}-{f.tune_days.stop}"
-               for f in self.plan.folds}
+        return self.record(walk_forward_row(self.ev, self.plan, candidate_id, source, name))
 
-        def tune(days: slice) -> dict[str, float]:
-            return self.ev.tune(source, name, ids[self._stop_of(days)], days=days).params
-
-        def replay(params, stop: int) -> np.ndarray:
-            return self.ev.replay(source, name, params, self.ws.replay.slice(0, stop), candidate_id=ids[stop])
-
-        try:
-            result: OutOfSample | None = out_of_sample(tune, replay, self.plan)
-            self.rd.append(LOG_FILE, {"candidate_id": candidate_id, "error": None, **result.to_dict()})
-        except (PolicyError, RuntimeError, OSError) as exc:
-            log.info("walk-forward of %s failed: %s", candidate_id, exc)
-            result = None
-            self.rd.append(LOG_FILE, {"candidate_id": candidate_id, "error": str(exc)})
-        self.done[candidate_id] = result
+    def record(self, row: dict) -> OutOfSample | None:
+        """Log a :func:`walk_forward_row` (computed here or by an executor's worker) and keep it."""
+        self.rd.append(LOG_FILE, row)
+        result = None if row.get("error") else OutOfSample.from_dict(row)
+        self.done[str(row["candidate_id"])] = result
         return result
 
-    def _stop_of(self, days: slice) -> int:
-        for f in self.plan.folds:
-            if f.tune_days == days:
-                return f.score_days.stop
-        raise KeyError(f"{days} is not a fold of {self.plan.describe()}")
+
+def walk_forward_row(ev: TrustedEvaluator, plan: Plan, candidate_id: str, source: str, name: str) -> dict:
+    """The ``walkforward.jsonl`` row of one member: its walk-forward costs, or the failure.
+
+    A pure function of the evaluator's workspace and tuning seed, the plan and the member:
+    each fold tunes under its own id (``<id>@wf<start>-<stop>``), so the row does not depend
+    on the process that computes it or on what it computed before.
+    """
+    ids = {f.score_days.stop: f"{candidate_id}@wf{f.tune_days.start}-{f.tune_days.stop}" for f in plan.folds}
+    stops = {(f.tune_days.start, f.tune_days.stop): f.score_days.stop for f in plan.folds}
+
+    def tune(days: slice) -> dict[str, float]:
+        return ev.tune(source, name, ids[stops[(days.start, days.stop)]], days=days).params
+
+    def replay(params, stop: int) -> np.ndarray:
+        return ev.replay(source, name, params, ev.workspace.replay.slice(0, stop), candidate_id=ids[stop])
+
+    try:
+        return {"candidate_id": candidate_id, "error": None, **out_of_sample(tune, replay, plan).to_dict()}
+    except (PolicyError, RuntimeError, OSError) as exc:
+        log.info("walk-forward of %s failed: %s", candidate_id, exc)
+        return {"candidate_id": candidate_id, "error": str(exc)}

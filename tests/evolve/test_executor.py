@@ -90,7 +90,9 @@ def test_parallel_and_serial_runs_write_identical_run_directories(workspace_dir,
                              tuning_n_trials=16, tuning_batch_size=8, sandbox="none")
         out = execute(workspace_dir, cfg, factory, run_dir=tmp_path / f"w{workers}" / "run", progress=False)
         dirs[workers] = _run_dir_contents(out.run_dir)
-    assert mapped[0] == 5 and sum(mapped) >= 7  # the parallel run evaluated baselines and candidates in workers
+    # the parallel run evaluated baselines (then their walk-forward folds) and candidates in workers
+    assert mapped[:2] == [5, 5] and sum(mapped) >= 14
+    assert "walkforward.jsonl" in dirs[1]
     assert dirs[1].keys() == dirs[2].keys()
     assert "candidates.jsonl" in dirs[1] and len(json.loads(dirs[1]["candidates.jsonl"])) >= 7
     for name in dirs[1]:
