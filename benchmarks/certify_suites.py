@@ -30,8 +30,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.builtin_proposer import score  # noqa: E402
-from inventory.host import InProcessHost, PolicyHost  # noqa: E402
-from evaluation.hosts import HostProvider  # noqa: E402
+from benchmarks._trusted_hosts import TrustedCodeProvider  # noqa: E402
 from evaluation.trusted import TrustedEvaluator  # noqa: E402
 from evolve.builtin import BuiltinProposer  # noqa: E402
 from evolve.config import EvolveConfig, with_overrides  # noqa: E402
@@ -42,23 +41,6 @@ from inventory.workspace import load_workspace  # noqa: E402
 log = logging.getLogger("bench")
 WORSE_TOL = 0.005
 BUDGET_S = 3600.0
-
-
-class TrustedCodeProvider(HostProvider):
-    """Tuning and replay hosts in this process, for trusted code only.
-
-    Every policy here is a library baseline or a rule of the built-in proposer, so the
-    fresh-process replay that protects against hostile code buys nothing; replaying in
-    this process gives the same numbers without a process start per replay.
-    """
-
-    name = "trusted-in-process"
-
-    def tuning_host(self, problem) -> PolicyHost:
-        return InProcessHost(problem)
-
-    def replay_host(self, problem) -> PolicyHost:
-        return InProcessHost(problem)
 
 
 def run_one(args: tuple[str, str]) -> dict:

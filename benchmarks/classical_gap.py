@@ -41,8 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from certify import GateConfig  # noqa: E402
 from datagen.classical import ClassicalConfig, build_classical, scenarios  # noqa: E402
 from evaluation.config import EvaluatorConfig  # noqa: E402
-from inventory.host import InProcessHost  # noqa: E402
-from evaluation.hosts import HostProvider  # noqa: E402
+from benchmarks._trusted_hosts import TrustedCodeProvider  # noqa: E402
 from evaluation.trusted import TrustedEvaluator  # noqa: E402
 from evolve.builtin import BuiltinProposer  # noqa: E402
 from evolve.config import EvolveConfig, SearchConfig  # noqa: E402
@@ -57,23 +56,6 @@ from inventory.sequence import DemandSequence  # noqa: E402
 from inventory.simulator import simulate  # noqa: E402
 from inventory.tuning import TuningConfig, tune_policy  # noqa: E402
 from inventory.workspace import load_workspace  # noqa: E402
-
-class InProcessReplays(HostProvider):
-    """Tuning and the trusted day-by-day replay both in this process.
-
-    For this benchmark only: the candidates are the built-in proposer's own template code
-    and the library baselines, and the numbers are those of a sandboxed run (same simulator,
-    same policy code), without a process start and one round trip per replayed day.
-    """
-
-    name = "in-process (benchmark)"
-
-    def tuning_host(self, problem):
-        return InProcessHost(problem)
-
-    def replay_host(self, problem):
-        return InProcessHost(problem)
-
 
 log = logging.getLogger("classical_gap")
 FAMILIES = ("poisson", "geometric")
@@ -153,7 +135,7 @@ def run_scenario(ws_dir: Path, run_root: Path, rounds: int, candidates: int, day
         import shutil
         shutil.rmtree(rd.root)
     rd.create({"workspace": str(ws.root)}, cfg.to_dict())
-    ev = TrustedEvaluator(ws, InProcessReplays(), cfg.tuning, config=EvaluatorConfig(candidate_budget_s=3600.0))
+    ev = TrustedEvaluator(ws, TrustedCodeProvider(), cfg.tuning, config=EvaluatorConfig(candidate_budget_s=3600.0))
     t1 = time.perf_counter()
     pool, dep = Controller(ws, rd, cfg, ev, BuiltinProposer(per_round=candidates)).run(progress=False)
     evolve_s = time.perf_counter() - t1

@@ -30,8 +30,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from inventory.host import InProcessHost  # noqa: E402
-from evaluation.hosts import HostProvider  # noqa: E402
+from benchmarks._trusted_hosts import TrustedCodeProvider  # noqa: E402
 from evaluation.trusted import TrustedEvaluator  # noqa: E402
 from evolve.builtin import BuiltinProposer  # noqa: E402
 from evolve.config import EvolveConfig, with_overrides  # noqa: E402
@@ -41,23 +40,6 @@ from inventory.library import BASELINES, policy_source  # noqa: E402
 from inventory.policy import compile_policy  # noqa: E402
 from inventory.tuning import tune_policy  # noqa: E402
 from inventory.workspace import load_workspace  # noqa: E402
-
-class InProcessReplays(HostProvider):
-    """Tuning and the trusted day-by-day replay both in this process.
-
-    For this benchmark only: the candidates are the built-in proposer's own template code
-    and the library baselines, and the numbers are those of a sandboxed run (same simulator,
-    same policy code), without a process start and one round trip per replayed day.
-    """
-
-    name = "in-process (benchmark)"
-
-    def tuning_host(self, problem):
-        return InProcessHost(problem)
-
-    def replay_host(self, problem):
-        return InProcessHost(problem)
-
 
 log = logging.getLogger("pool_coverage")
 
@@ -85,7 +67,7 @@ def run_one(ws_path: Path, run_root: Path, overrides: dict) -> dict:
     if rd.root.exists():
         shutil.rmtree(rd.root)
     rd.create({"workspace": str(ws.root)}, cfg.to_dict())
-    ev = TrustedEvaluator(ws, InProcessReplays(), cfg.tuning)
+    ev = TrustedEvaluator(ws, TrustedCodeProvider(), cfg.tuning)
     proposer = BuiltinProposer(per_round=cfg.search.candidates_per_round)
     t1 = time.perf_counter()
     pool, dep = Controller(ws, rd, cfg, ev, proposer).run(progress=False)

@@ -82,6 +82,7 @@ def _replay(
     init: InitialState,
     score_from: int,
     scalar: bool,
+    review_period: int = 1,
 ) -> SimResult:
     days = len(seq)
     L = model.lead_time
@@ -95,30 +96,34 @@ def _replay(
     call_params = params_for_row(params, 0) if scalar else params
     demand = seq.demand
     empty = np.empty((n, 0))
+    nothing = np.zeros(n)
     with np.errstate(all="ignore"):
         for t in range(days):
             if L > 0:
                 on_hand += pipe.pop(0)
-            outstanding = np.stack(pipe, axis=1) if pipe else empty
-            position = on_hand + sum(pipe) if pipe else on_hand.copy()
-            reveal.advance_to(t)
-            obs = Observation(
-                t=t, date=seq.dates[t],
-                on_hand=float(on_hand[0]) if scalar else on_hand.copy(),
-                pipeline=outstanding[0] if scalar else outstanding,
-                position=float(position[0]) if scalar else position,
-                demand=reveal.demand(t), features=reveal.features(),
-                h=h, p=p, lead_time=L,
-            )
-            try:
-                raw = order_fn(obs, call_params)
-            except PolicyError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - policy code may raise anything
-                raise PolicyError(f"day {t}: order() raised {type(exc).__name__}: {exc}") from exc
-            q = _check_orders(raw, n, t)
-            if model.integer_orders:
-                q = np.rint(q)
+            if t % review_period:  # not a review day: the policy is not consulted and orders nothing
+                q = nothing.copy()
+            else:
+                outstanding = np.stack(pipe, axis=1) if pipe else empty
+                position = on_hand + sum(pipe) if pipe else on_hand.copy()
+                reveal.advance_to(t)
+                obs = Observation(
+                    t=t, date=seq.dates[t],
+                    on_hand=float(on_hand[0]) if scalar else on_hand.copy(),
+                    pipeline=outstanding[0] if scalar else outstanding,
+                    position=float(position[0]) if scalar else position,
+                    demand=reveal.demand(t), features=reveal.features(),
+                    h=h, p=p, lead_time=L,
+                )
+                try:
+                    raw = order_fn(obs, call_params)
+                except PolicyError:
+                    raise
+                except Exception as exc:  # noqa: BLE001 - policy code may raise anything
+                    raise PolicyError(f"day {t}: order() raised {type(exc).__name__}: {exc}") from exc
+                q = _check_orders(raw, n, t)
+                if model.integer_orders:
+                    q = np.rint(q)
             if L == 0:
                 on_hand += q
             else:
@@ -144,18 +149,27 @@ def simulate_fn(
     init: InitialState = InitialState(),
     score_from: int = 0,
     scalar: bool = False,
+    review_period: int = 1,
 ) -> SimResult:
     """Replay one order function for every parameter set in ``params`` (arrays of equal length).
 
     With ``scalar=True`` the policy is given Python floats, one parameter set per replay.
+    ``review_period`` R > 1 is periodic review (ORPR Algorithm 2): the policy is consulted
+    only on days ``t % R == 0`` and orders nothing on the others; arrivals, demand and costs
+    run every day. R = 1 is the daily simulator.
     """
+    if not 0 <= score_from <= len(seq):
+        raise ValueError(f"score_from {score_from} outside [0, {len(seq)}]")
+    if review_period < 1:
+        raise ValueError(f"review_period must be >= 1, got {review_period}")
     n = len(next(iter(params.values()))) if params else 1
     if not scalar:
-        return _replay(order_fn, seq, specs, model, params, n, init, score_from, scalar=False)
+        return _replay(order_fn, seq, specs, model, params, n, init, score_from, False, review_period)
     rows = [
-        _replay(order_fn, seq, specs, model, {k: v[i:i + 1] for k, v in params.items()}, 1, init, score_from, True)
+        _replay(order_fn, seq, specs, model, {k: v[i:i + 1] for k, v in params.items()}, 1, init, score_from, True,
+                review_period)
         for i in range(n)
-    ] if params else [_replay(order_fn, seq, specs, model, {}, 1, init, score_from, True)]
+    ] if params else [_replay(order_fn, seq, specs, model, {}, 1, init, score_from, True, review_period)]
     return SimResult(*(np.concatenate([getattr(r, f) for r in rows]) for f in ("costs", "orders", "on_hand_end", "lost")))
 
 

@@ -11,9 +11,10 @@ select one by configuration (:class:`BackendConfig`, :func:`make_backend`):
   "Nominal Review Time"): the policy is consulted only on review days
   ``t % review_period == 0`` (``t`` = 0-based index into the replayed sequence) and orders
   nothing on the others; arrivals, demand, lost sales and costs run every day as in SPEC §1.
-  It is its own day loop (it builds no observation on non-review days), written with the
-  daily simulator's float operations in the same order, so at ``review_period = 1`` its
-  costs equal the daily simulator's bit for bit (tested on random workspaces and policies).
+  It is the daily simulator's own day loop with review days
+  (``inventory.simulator.simulate_fn(review_period=R)``; no observation is built on the
+  other days), so at ``review_period = 1`` its costs equal the daily simulator's bit for
+  bit (tested on random workspaces and policies).
 """
 from __future__ import annotations
 
@@ -26,11 +27,10 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from inventory import simulator as daily
-from inventory.observation import Observation, Reveal
-from inventory.policy import PolicyError, PolicyProgram, params_for_row
+from inventory.policy import PolicyError, PolicyProgram
 from inventory.replay import ReplayProblem
 from inventory.sequence import CostModel, DemandSequence, FeatureSpec
-from inventory.simulator import InitialState, OrderFn, SimResult, _check_orders
+from inventory.simulator import InitialState, OrderFn, SimResult
 
 log = logging.getLogger(__name__)
 
@@ -180,67 +180,5 @@ def periodic_replay(order_fn: OrderFn, seq: DemandSequence, specs: Sequence[Feat
                     params: Mapping[str, np.ndarray], *, review_period: int, init: InitialState = InitialState(),
                     score_from: int = 0, scalar: bool = False) -> SimResult:
     """Periodic-review replay of ``order_fn`` for every parameter set (``scalar``: one at a time)."""
-    if not 0 <= score_from <= len(seq):
-        raise ValueError(f"score_from {score_from} outside [0, {len(seq)}]")
-    n = len(next(iter(params.values()))) if params else 1
-    if not scalar:
-        return _periodic(order_fn, seq, specs, model, params, n, init, score_from, False, review_period)
-    rows = [_periodic(order_fn, seq, specs, model, {k: v[i:i + 1] for k, v in params.items()}, 1, init, score_from,
-                      True, review_period) for i in range(n)] if params else \
-        [_periodic(order_fn, seq, specs, model, {}, 1, init, score_from, True, review_period)]
-    return SimResult(*(np.concatenate([getattr(r, f) for r in rows]) for f in ("costs", "orders", "on_hand_end", "lost")))
-
-
-def _periodic(order_fn: OrderFn, seq: DemandSequence, specs: Sequence[FeatureSpec], model: CostModel,
-              params: Mapping[str, np.ndarray], n: int, init: InitialState, score_from: int, scalar: bool,
-              review_period: int) -> SimResult:
-    days, L, h, p = len(seq), model.lead_time, model.h, model.p
-    reveal = Reveal(seq, specs)
-    on_hand = np.full(n, float(init.on_hand))
-    pipe = [np.full(n, float(x)) for x in init.pipeline_for(L)]  # pipe[0] arrives next
-    out = days - score_from
-    costs = np.empty((out, n)); orders = np.empty((out, n)); ends = np.empty((out, n)); losts = np.empty((out, n))
-    call_params = params_for_row(params, 0) if scalar else params
-    demand = seq.demand
-    empty = np.empty((n, 0))
-    with np.errstate(all="ignore"):
-        for t in range(days):
-            # 1. arrival of the order placed L days ago (Algorithm 2, "Inventory Update")
-            if L > 0:
-                on_hand += pipe.pop(0)
-            # 2. replenishment review: only on review days does the policy see the state
-            if t % review_period == 0:
-                outstanding = np.stack(pipe, axis=1) if pipe else empty
-                position = on_hand + sum(pipe) if pipe else on_hand.copy()
-                reveal.advance_to(t)
-                obs = Observation(
-                    t=t, date=seq.dates[t], on_hand=float(on_hand[0]) if scalar else on_hand.copy(),
-                    pipeline=outstanding[0] if scalar else outstanding,
-                    position=float(position[0]) if scalar else position,
-                    demand=reveal.demand(t), features=reveal.features(), h=h, p=p, lead_time=L,
-                )
-                try:
-                    raw = order_fn(obs, call_params)
-                except PolicyError:
-                    raise
-                except Exception as exc:  # noqa: BLE001 - policy code may raise anything
-                    raise PolicyError(f"day {t}: order() raised {type(exc).__name__}: {exc}") from exc
-                q = _check_orders(raw, n, t)
-                if model.integer_orders:
-                    q = np.rint(q)
-            else:
-                q = np.zeros(n)
-            if L == 0:
-                on_hand += q
-            else:
-                pipe.append(q)
-            # 3. demand realisation and 4. cost accumulation
-            d = demand[t]
-            lost = np.maximum(d - on_hand, 0.0)
-            np.maximum(on_hand - d, 0.0, out=on_hand)
-            if t >= score_from:
-                k = t - score_from
-                np.multiply(on_hand, h, out=costs[k])
-                costs[k] += p * lost
-                orders[k] = q; ends[k] = on_hand; losts[k] = lost
-    return SimResult(np.ascontiguousarray(costs.T), orders.T, ends.T, losts.T)
+    return daily.simulate_fn(order_fn, seq, specs, model, params, init=init, score_from=score_from, scalar=scalar,
+                             review_period=review_period)
