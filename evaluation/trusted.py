@@ -34,10 +34,10 @@ import numpy as np
 
 from evaluation.config import EvaluatorConfig
 from evaluation.factory import Validator
-from inventory.host import PolicyHost, data_free_problem
 from evaluation.hosts import HostProvider, is_infrastructure_failure, provider_for
 from evaluation.records import EvalRecord, EvalStatus, ForwardResult, TuneOutcome
 from evaluation.redact import Redactor
+from inventory.host import PolicyHost, data_free_problem
 from inventory.policy import PolicyError, source_hash
 from inventory.replay import ReplayProblem
 from inventory.sequence import DemandSequence
@@ -45,6 +45,7 @@ from inventory.tuning import TuningConfig
 from inventory.tuning import tune as optuna_tune
 from inventory.workspace import Workspace
 from orpr.backend import DailyBackend, ReplayBackend
+from sandbox.errors import SandboxUnavailable
 
 __all__ = ["TrustedEvaluator", "EvalRecord", "EvalStatus", "ForwardResult", "TuneOutcome", "Budget",
            "BudgetExceeded", "candidate_seed"]
@@ -201,6 +202,8 @@ class TrustedEvaluator:
                     rec.vectorised = vectorised
                 costs = self.replay(source, name, rec.params, self.workspace.replay, candidate_id=candidate_id,
                                     vectorised=rec.vectorised, budget=budget)
+            except SandboxUnavailable:
+                raise  # the machine, not the policy: the run stops with the reason (exit 3)
             except (PolicyError, RuntimeError, OSError) as exc:
                 if attempt == 1 and not isinstance(exc, BudgetExceeded) and is_infrastructure_failure(exc):
                     log.warning("candidate %s: the host failed (%s); retrying once on a fresh worker", candidate_id,

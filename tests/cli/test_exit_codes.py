@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -59,6 +60,32 @@ def test_bad_config_file_value_names_file_and_field(workspace_dir, tmp_path):
     done = evolve("--workspace", str(workspace_dir), "--config", str(cfg), "--run-dir", str(tmp_path / "r"), "-q")
     assert done.rc == 2
     assert f"{cfg}: field 'certify.delta' must lie strictly between 0 and 1" in done.one_error("evolve")
+
+
+@pytest.mark.slow
+def test_degraded_with_a_readable_hidden_folder_exits_3_naming_it(workspace_dir, tmp_path):
+    import tempfile
+
+    from sandbox import SandboxUnavailable, select_backend
+    try:
+        select_backend("degraded")
+    except SandboxUnavailable as exc:
+        pytest.skip(f"degraded backend unavailable: {exc}")
+
+    # pytest's tmp_path is private (0700), which hides hidden/ from the sandbox uid anyway
+    public = Path(tempfile.mkdtemp(prefix="invevolve-public-"))
+    try:
+        public.chmod(0o755)
+        ws = public / "ws"
+        shutil.copytree(workspace_dir, ws)
+        for path in [ws / "hidden", *(ws / "hidden").rglob("*")]:
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        done = evolve("--workspace", str(ws), "--run-dir", str(tmp_path / "run"), "--sandbox", "degraded", "-q")
+    finally:
+        shutil.rmtree(public)
+    assert done.rc == 3, done.stderr
+    line = done.one_error("evolve")
+    assert "degraded backend refused" in line and str(ws / "hidden") in line and "internal error" not in line
 
 
 def test_docker_without_an_engine_exits_3_and_writes_nothing(workspace_dir, tmp_path):
