@@ -33,7 +33,11 @@ def _add_common(p: argparse.ArgumentParser, workers: bool = True) -> None:
     p.add_argument("--out", type=Path, required=True, help="output folder (must be empty unless --force)")
     p.add_argument("--force", action="store_true", help="replace the content of a non-empty --out")
     p.add_argument("--seed", type=int, default=0, help="master seed (default 0)")
-    p.add_argument("--trials", type=_positive_int, default=50, help="Optuna trials per baseline (default 50)")
+    from inventory.tuning import TuningConfig
+
+    trials = TuningConfig().n_trials  # the tuning rule every candidate is held to
+    p.add_argument("--trials", type=_positive_int, default=trials,
+                   help=f"trials per baseline on the model-based path; integer grids are exact (default {trials})")
     if workers:
         p.add_argument("--workers", type=_positive_int, default=2, help="worker processes (default 2)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
