@@ -133,7 +133,9 @@ class Controller:
                 todo.append(job)
         if len(todo) < 2:
             return
-        tasks = [CandidateTask(str(self.ws.root), cid, name, source, self.cfg.tuning, self.cfg.sandbox,
+        # the backend this run's evaluator resolved ("auto" -> docker or bwrap): every worker uses the same
+        sandbox = getattr(getattr(self.ev.hosts, "backend", None), "name", self.cfg.sandbox)
+        tasks = [CandidateTask(str(self.ws.root), cid, name, source, self.cfg.tuning, sandbox,
                                self.cfg.evaluation, self.cfg.replay.backend_config, params)
                  for source, name, cid, _, _, params in todo]
         for (source, name, cid, round_no, origin, _), rec in zip(todo, self.executor.map(evaluate_task, tasks)):

@@ -109,13 +109,20 @@ class ProcessExecutor(Executor):
         if not tasks:
             return []
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
+            from sandbox.image import process_state  # workers need not recompute the sandbox's runtime key
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
+                                             initializer=_adopt_sandbox_state, initargs=(process_state(),))
         return list(self._pool.map(fn, tasks))
 
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+
+
+def _adopt_sandbox_state(state: dict) -> None:
+    from sandbox.image import adopt_process_state
+    adopt_process_state(state)
 
 
 def make_executor(workers: int) -> Executor:

@@ -305,6 +305,26 @@ def _make_private_dir(base: Path) -> None:
     check_private_dir(base)
 
 
+def process_state() -> dict:
+    """What this process learnt about runtime trees, for the local processes it spawns.
+
+    They run the same interpreter, so this process's runtime key is theirs too, and a tree
+    verified here whose manifest has not changed since is not re-hashed there: the same
+    memo a single process keeps (:data:`_VERIFIED`), not a weaker one.
+    """
+    return {"key": None if _KEY is None else [_KEY[0], list(_KEY[1])],
+            "verified": {str(tree): stamp for tree, stamp in _VERIFIED.items()}}
+
+
+def adopt_process_state(state: dict) -> None:
+    """Take over :func:`process_state` from the process that spawned this one."""
+    global _KEY
+    if _KEY is None and state.get("key"):
+        _KEY = (str(state["key"][0]), [str(e) for e in state["key"][1]])
+    for tree, stamp in dict(state.get("verified", {})).items():
+        _VERIFIED.setdefault(Path(tree), float(stamp))
+
+
 def ensure_runtime_root(force: bool = False) -> RuntimeRoot:
     """The verified runtime tree for this interpreter and recipe, built or rebuilt if needed.
 
