@@ -98,6 +98,8 @@ class Controller:
             return [Proposal(self.rd.candidate_source(e["candidate_id"]), str(e["name"]), str(e.get("rationale", "")),
                              {str(k): str(v) for k, v in dict(e.get("meta", {})).items()}) for e in recorded]
         proposals = self._proposals(pool, round_no)
+        if self.proposer_down:  # not recorded: a resume (e.g. with --base-url NEW) asks again
+            return proposals
         self.rd.save_proposals(round_no, [(candidate_id(round_no, p.source), p.source, p.name, p.rationale, dict(p.meta))
                                           for p in proposals])
         return proposals
@@ -262,6 +264,10 @@ class Controller:
                         self._gate(pool, prop, r, best_baseline, live=False)
             else:
                 proposals = self._round_proposals(pool, r)
+                if self.proposer_down:
+                    log.warning("round %d and later are not recorded: the proposer is unavailable; "
+                                "`evolve --resume` asks it again for them", r)
+                    break
                 self._prefetch([(p.source, p.name, candidate_id(r, p.source), r, self.proposer.name) + (None,)
                                 for p in proposals if candidate_id(r, p.source) not in pool.members])
                 ids = [self._gate(pool, p, r, best_baseline, live=True) for p in proposals]

@@ -99,3 +99,38 @@ def test_interrupted_agent_run_resumes_with_the_same_proposer(workspace_dir, tmp
     assert meta["proposer"]["agent"]["base_url"] == server.base_url
     assert "key" not in json.dumps(meta["proposer"]).replace("api_key_env", "")
     assert len(meta["resumes"]) == 1 and meta["resumes"][0]["command_line"][1:3] == ["--resume", str(run_dir)]
+
+
+@pytest.mark.slow
+def test_rounds_lost_to_a_dead_endpoint_are_proposed_on_resume_with_a_new_endpoint(workspace_dir, tmp_path):
+    """A dead endpoint ends the run (exit 3) without recording the rounds it could not propose;
+    `evolve --resume R --base-url NEW` then runs exactly those rounds with the same model."""
+    agent_toml = tmp_path / "agent.toml"
+    agent_toml.write_text("[agent]\nbudget = 4\ntimeout = 5.0\nretries = 0\nmax_endpoint_failures = 1\n")
+    run_dir = tmp_path / "run"
+    common = ["--llm", "openai:scripted", "--agent-config", str(agent_toml)]
+    dead = evolve("--workspace", str(workspace_dir), "--run-dir", str(run_dir), *common,
+                  "--base-url", "http://127.0.0.1:9/v1", "--rounds", "2", "--candidates", "1", "--trials", "8",
+                  "--sandbox", "none", "-q")
+    assert dead.rc == 3, dead.stderr
+    lost = run_dir / "rounds.jsonl"
+    assert not lost.exists() or not lost.read_text().strip()  # no round is recorded as done
+
+    def model(req: dict) -> Reply:
+        if sum(1 for m in req["messages"] if m["role"] == "assistant") == 0:
+            return shell(f"cat > final_submit.py <<'EOF'\n{POLICY}EOF")
+        return submit(rationale="tilted capped base stock")
+
+    server = FakeOpenAIServer([model] * 20, model="scripted").start()
+    try:
+        done = evolve("--resume", str(run_dir), "--base-url", server.base_url, "-q")
+    finally:
+        server.stop()
+    assert done.rc == 0, done.stderr
+    rounds = [json.loads(line) for line in (run_dir / "rounds.jsonl").read_text().splitlines() if line.strip()]
+    assert [r["round"] for r in rounds] == [1, 2] and all(len(r["candidates"]) == 1 for r in rounds)
+    records = [json.loads(line) for line in (run_dir / "candidates.jsonl").read_text().splitlines() if line.strip()]
+    assert {r["round"] for r in records if r["origin"] != "baseline"} == {1, 2}
+    meta = json.loads((run_dir / "run.json").read_text())
+    assert "scripted" in meta["proposer"]["agent"]["model"]
+    assert meta["resumes"][-1]["changes"] == {"agent.base_url": server.base_url}
