@@ -15,6 +15,7 @@ from typing import Iterable
 from sandbox import fstree
 from sandbox import image as img
 from sandbox.channel import Channel
+from sandbox.errors import SandboxUnavailable
 from sandbox.limits import Limits
 from sandbox.shell import CommandResult
 
@@ -31,6 +32,17 @@ class SandboxBackend(ABC):
 
     def __init__(self, limits: Limits | None = None):
         self.limits = limits or Limits()
+        self._root: img.RuntimeRoot | None = None
+
+    @property
+    def root(self) -> img.RuntimeRoot:
+        """The verified runtime tree (built on first use); an untrusted cache makes the backend unavailable."""
+        if self._root is None:
+            try:
+                self._root = img.ensure_runtime_root()
+            except img.UntrustedCache as exc:
+                raise SandboxUnavailable(str(exc)) from exc
+        return self._root
 
     @abstractmethod
     def probe(self) -> None:

@@ -41,17 +41,7 @@ class BwrapBackend(SandboxBackend):
 
     def __init__(self, limits=None):
         super().__init__(limits)
-        self._root: img.RuntimeRoot | None = None
         self._probed = False
-
-    @property
-    def root(self) -> img.RuntimeRoot:
-        if self._root is None:
-            try:
-                self._root = img.ensure_runtime_root()
-            except img.UntrustedCache as exc:
-                raise SandboxUnavailable(str(exc)) from exc
-        return self._root
 
     def _drop(self) -> tuple[int, int] | None:
         return (img.SANDBOX_UID, img.SANDBOX_GID) if os.geteuid() == 0 else None

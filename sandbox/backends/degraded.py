@@ -53,17 +53,7 @@ class DegradedBackend(SandboxBackend):
 
     def __init__(self, limits=None):
         super().__init__(limits)
-        self._root: img.RuntimeRoot | None = None
         self._mode: str | None = None
-
-    @property
-    def root(self) -> img.RuntimeRoot:
-        if self._root is None:
-            try:
-                self._root = img.ensure_runtime_root()
-            except img.UntrustedCache as exc:
-                raise SandboxUnavailable(str(exc)) from exc
-        return self._root
 
     @property
     def mode(self) -> str:
