@@ -43,6 +43,15 @@ class Written:
     png: Path
 
 
+def _write_markdown(out: Path, name: str, md: list[str], errors: dict[str, str], failed_title: str) -> Written:
+    """Write ``<name>.md`` (with the failed workspaces listed under ``failed_title``); the files' paths."""
+    if errors:
+        md = md + [f"\n{failed_title}:\n\n"] + [f"- `{k}`: {v}\n" for k, v in sorted(errors.items())]
+    files = Written(out / f"{name}.md", out / f"{name}.csv", out / f"{name}.png")
+    files.markdown.write_text("\n".join(md), encoding="utf-8")
+    return files
+
+
 def commit_stamp() -> str:
     """Short commit of the code that ran (``+dirty`` with local changes), or 'unknown'."""
     root = Path(__file__).resolve().parents[1]
@@ -110,11 +119,8 @@ def write_success(out: Path, name: str, title: str, rows: Sequence[SuccessRow], 
           "baselines (SPEC §3). Avg. cost reduction: mean of 1 - deployed / best baseline over the successful "
           "cases. The paper's InvEvolve is a GRPO-trained LLM; ours is the proposer named above.\n",
           _table(header, body)]
-    if errors:
-        md.append("\nFailed workspaces (counted as cases without success; re-run the command to retry them):\n\n")
-        md += [f"- `{k}`: {v}\n" for k, v in sorted(errors.items())]
-    files = Written(out / f"{name}.md", out / f"{name}.csv", out / f"{name}.png")
-    files.markdown.write_text("\n".join(md), encoding="utf-8")
+    files = _write_markdown(out, name, md, errors,
+                            "Failed workspaces (counted as cases without success; re-run the command to retry them)")
     with files.csv.open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         w.writerow(["group", "cases", "successes", "failed", "mean_reduction", "paper_cases", "paper_invevolve",
@@ -179,11 +185,8 @@ def write_classical(out: Path, name: str, best: Sequence[BestBaselineRow], wtl: 
           "\nTuned CBS: the workspace's pre-tuned CBS, exact (its Markov chain); best CBS: the exact best (S, r) of "
           "SPEC §8, i.e. what a perfect tuner would reach; Tilted-PIC and the deployed policy: exact tuned-CBS cost "
           "plus their paired test-window cost difference to it (common random numbers).\n"]
-    if errors:
-        md.append("\nFailed scenarios (left out of the tables; re-run the command to retry them):\n\n")
-        md += [f"- `{k}`: {v}\n" for k, v in sorted(errors.items())]
-    files = Written(out / f"{name}.md", out / f"{name}.csv", out / f"{name}.png")
-    files.markdown.write_text("\n".join(md), encoding="utf-8")
+    files = _write_markdown(out, name, md, errors,
+                            "Failed scenarios (left out of the tables; re-run the command to retry them)")
     with files.csv.open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         w.writerow(["table", "method", "distribution", "win", "tie", "loss", "missing", "mean_pct", "best_pct",

@@ -5,24 +5,12 @@ from dataclasses import replace
 
 import pytest
 
-from evolve.builtin.render import render
-from evolve.builtin.search import seeds
-from evolve.executor import CandidateTask, ProcessExecutor, SerialExecutor, evaluate_task, make_executor
-from inventory.tuning import TuningConfig
-from inventory.workspace import load_workspace
+from evolve.executor import ProcessExecutor, SerialExecutor, evaluate_task, make_executor
+from tests.evolve._tasks import sample_tasks
 
 
 def _tasks(workspace_dir):
-    ws = load_workspace(workspace_dir)
-    tuning = TuningConfig(n_trials=24, batch_size=12, n_startup_trials=12, seed=3)
-    out = [CandidateTask(str(workspace_dir), "baseline-capped_base_stock", "capped_base_stock",
-                         ws.baseline_source("capped_base_stock"), tuning, "none",
-                         params=ws.baselines["capped_base_stock"].params)]
-    for i, g in enumerate(seeds(ws.spec.features, ws.replay.demand)[:3]):
-        out.append(CandidateTask(str(workspace_dir), f"c{i}", f"g{i}", render(g), tuning, "none"))
-    out.append(CandidateTask(str(workspace_dir), "bad", "bad", "import os\ndef order(obs, params):\n    return 1\n",
-                             tuning, "none"))
-    return out
+    return sample_tasks(workspace_dir, n_trials=24, n_seeds=3)
 
 
 def _strip(records):

@@ -15,13 +15,10 @@ import pytest
 
 ray = pytest.importorskip("ray")
 
-from evolve.builtin.render import render  # noqa: E402
-from evolve.builtin.search import seeds  # noqa: E402
-from evolve.executor import CandidateTask, SerialExecutor, evaluate_task  # noqa: E402
+from evolve.executor import SerialExecutor, evaluate_task  # noqa: E402
 from evolve.executor_ray import RayExecutor, SandboxNotIsolating, _probe_sandbox  # noqa: E402
-from inventory.tuning import TuningConfig  # noqa: E402
-from inventory.workspace import load_workspace  # noqa: E402
 from tests.evolve import _ray_tasks  # noqa: E402
+from tests.evolve._tasks import sample_tasks  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -55,16 +52,7 @@ def ray_ex(ray_local):
 
 
 def _tasks(workspace_dir):
-    ws = load_workspace(workspace_dir)
-    tuning = TuningConfig(n_trials=16, batch_size=8, n_startup_trials=8, seed=3)
-    out = [CandidateTask(str(workspace_dir), "baseline-capped_base_stock", "capped_base_stock",
-                         ws.baseline_source("capped_base_stock"), tuning, "none",
-                         params=ws.baselines["capped_base_stock"].params)]
-    for i, g in enumerate(seeds(ws.spec.features, ws.replay.demand)[:2]):
-        out.append(CandidateTask(str(workspace_dir), f"c{i}", f"g{i}", render(g), tuning, "none"))
-    out.append(CandidateTask(str(workspace_dir), "bad", "bad", "import os\ndef order(obs, params):\n    return 1\n",
-                             tuning, "none"))
-    return out
+    return sample_tasks(workspace_dir, n_trials=16, n_seeds=2)
 
 
 def test_candidate_evaluations_match_the_serial_executor(ray_ex, workspace_dir):
