@@ -45,7 +45,9 @@ class GateConfig:
     ``reps`` and ``seed`` the bootstrap's replications and seed (so that a resumed run
     re-issues the same certificates). ``horizon`` (0: the workspace's forward days),
     ``max_folds`` and ``min_history`` (0: a third of the window) shape the walk-forward
-    schedule of whoever produces walk-forward gains (``evaluation.walkforward``).
+    schedule of whoever produces walk-forward gains (``evaluation.walkforward``);
+    ``replications`` (paths) and ``replication_days`` (0: the workspace's forward days) that
+    of whoever produces replication gains (the formal simulation mode).
     """
 
     method: str = "hoeffding"
@@ -61,6 +63,8 @@ class GateConfig:
     horizon: int = 0
     max_folds: int = 4
     min_history: int = 0
+    replications: int = 40
+    replication_days: int = 0
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -79,6 +83,8 @@ class GateConfig:
         object.__setattr__(self, "horizon", check_int("GateConfig.horizon", self.horizon, 0))
         object.__setattr__(self, "max_folds", check_int("GateConfig.max_folds", self.max_folds, 1))
         object.__setattr__(self, "min_history", check_int("GateConfig.min_history", self.min_history, 0))
+        object.__setattr__(self, "replications", check_int("GateConfig.replications", self.replications, 2))
+        object.__setattr__(self, "replication_days", check_int("GateConfig.replication_days", self.replication_days, 0))
         if self.block is not None:
             object.__setattr__(self, "block", check_int("GateConfig.block", self.block, 1))
 

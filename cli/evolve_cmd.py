@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from certify import METHODS
+from certify import GAIN_SOURCES, METHODS
 from cli.errors import EXIT_CODES_HELP, ExitCode, Unavailable, guarded
 from cli.logs import setup_logging
 from evolve.config import SANDBOX_BACKENDS, ConfigError, EvolveConfig, load_config, with_overrides
@@ -55,6 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     for flag, dest, path, typ, text in CONFIG_FLAGS:
         ap.add_argument(flag, dest=dest, type=typ, help=f"{path}: {text}")
     ap.add_argument("--method", choices=METHODS, help="certify.method")
+    ap.add_argument("--gains", choices=GAIN_SOURCES,
+                    help="certify.gains (replications: the formal simulation mode, needs the workspace's [demand_model])")
     ap.add_argument("--periods", type=int, metavar="K",
                     help="walk the workspace period by period (K periods of forward_days each; re-run to resume)")
     ap.add_argument("--sandbox", choices=SANDBOX_BACKENDS, help="sandbox.backend")
@@ -91,7 +93,7 @@ class Plan:
 def _config_overrides(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, str]]:
     """(with_overrides keywords, field path -> flag) for the config flags given."""
     given = [(flag, path, getattr(args, dest)) for flag, dest, path, _t, _h in CONFIG_FLAGS]
-    given += [("--method", "certify.method", args.method), ("--sandbox", "sandbox.backend", args.sandbox),
+    given += [("--method", "certify.method", args.method), ("--gains", "certify.gains", args.gains), ("--sandbox", "sandbox.backend", args.sandbox),
               ("--replay", "replay.backend", args.replay), ("--review-period", "replay.review_period", args.review_period),
               ("--orpr-baseline", "baselines.orpr", args.orpr_baseline)]
     overrides, labels = {}, {}
@@ -162,6 +164,9 @@ def plan(args: argparse.Namespace, argv: list[str]) -> Plan:
     else:
         proposer = ProposerSettings(ProposerKind.BUILTIN)
     ws = load_workspace(args.workspace)
+    if config.certify.gains == "replications":
+        from evolve.replications import check_formal
+        check_formal(ws, config.certify)
     run_dir = args.run_dir or default_run_dir(ws)
     if run_dir.exists() and (not run_dir.is_dir() or any(run_dir.iterdir())):
         raise FileExistsError(f"{run_dir} already holds a run; use `evolve --resume {run_dir}` or another --run-dir")

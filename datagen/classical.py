@@ -27,13 +27,14 @@ import math
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
 from datagen.output import prepare_out, write_json, write_workspace_atomic
 from datagen.parallel import run_tasks
 from datagen.synthetic import initial_state
+from inventory.demand_model import DemandModel, parse_demand_model
 from inventory.sequence import DemandSequence
 from inventory.tuning import TuningConfig
 from inventory.workspace import ProblemSpec, WorkspaceSpec
@@ -46,55 +47,41 @@ PENALTIES = (4, 9, 19, 39)
 HOLDING = 1.0
 START = "2000-01-01"
 
-Sampler = Callable[[np.random.Generator, int], np.ndarray]
-
-
 @dataclass(frozen=True)
 class Distribution:
+    """A testbed law: the workspace declares ``model`` as its ``[demand_model]``, and the
+    replay and forward windows are drawn from the same model (so the formal simulation
+    mode draws exactly the law the data came from)."""
+
     name: str
     description: str
-    sample: Sampler
+    model: DemandModel
     cv: float
+
+    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        return self.model.draw(rng, n)
 
 
 HN_SCALE = MEAN * math.sqrt(math.pi / 2)
 
 
-# Samplers are module-level functions so that scenarios pickle into worker processes.
-def _geometric(r: np.random.Generator, n: int) -> np.ndarray:
-    return r.geometric(1 / (MEAN + 1), n) - 1
-
-
-def _poisson(r: np.random.Generator, n: int) -> np.ndarray:
-    return r.poisson(MEAN, n)
-
-
-def _binomial(r: np.random.Generator, n: int) -> np.ndarray:
-    return r.binomial(10, 0.5, n)
-
-
-def _gamma(r: np.random.Generator, n: int) -> np.ndarray:
-    return np.round(r.gamma(2.0, 2.5, n))
-
-
-def _halfnormal(r: np.random.Generator, n: int) -> np.ndarray:
-    return np.round(np.abs(r.normal(0.0, HN_SCALE, n)))
-
-
-def _uniform(r: np.random.Generator, n: int) -> np.ndarray:
-    return r.integers(0, 11, n)
+def _law(**table: Any) -> DemandModel:
+    return parse_demand_model(table)
 
 
 DISTRIBUTIONS: tuple[Distribution, ...] = (
-    Distribution("geometric", "memoryless, heavy-tailed discrete: P(D=k) = (1/6)(5/6)^k", _geometric,
-                 math.sqrt(MEAN * (MEAN + 1)) / MEAN),
-    Distribution("poisson", "classical count data, equi-dispersed: Poisson(5)", _poisson, 1 / math.sqrt(MEAN)),
-    Distribution("binomial", "bounded, low variance: Binomial(10, 0.5)", _binomial, math.sqrt(2.5) / MEAN),
-    Distribution("gamma", "moderate tail, continuous-rounded: round(Gamma(shape 2, scale 2.5))", _gamma,
-                 1 / math.sqrt(2)),
-    Distribution("halfnormal", "folded normal, moderate variance: round(|N(0, 6.27^2)|)", _halfnormal,
-                 math.sqrt(math.pi / 2 - 1)),
-    Distribution("uniform", "bounded, equi-dispersed: uniform on {0, ..., 10}", _uniform, math.sqrt(10.0) / MEAN),
+    Distribution("geometric", "memoryless, heavy-tailed discrete: P(D=k) = (1/6)(5/6)^k",
+                 _law(law="geometric", mean=MEAN), math.sqrt(MEAN * (MEAN + 1)) / MEAN),
+    Distribution("poisson", "classical count data, equi-dispersed: Poisson(5)", _law(law="poisson", mean=MEAN),
+                 1 / math.sqrt(MEAN)),
+    Distribution("binomial", "bounded, low variance: Binomial(10, 0.5)", _law(law="binomial", n=10, prob=0.5),
+                 math.sqrt(2.5) / MEAN),
+    Distribution("gamma", "moderate tail, continuous-rounded: round(Gamma(shape 2, scale 2.5))",
+                 _law(law="gamma", shape=2.0, scale=2.5, round=True), 1 / math.sqrt(2)),
+    Distribution("halfnormal", "folded normal, moderate variance: round(|N(0, 6.27^2)|)",
+                 _law(law="halfnormal", scale=HN_SCALE, round=True), math.sqrt(math.pi / 2 - 1)),
+    Distribution("uniform", "bounded, equi-dispersed: uniform on {0, ..., 10}",
+                 _law(law="uniform", low=0, high=10), math.sqrt(10.0) / MEAN),
 )
 
 
@@ -206,8 +193,8 @@ def _build_one(task: tuple[Path, Scenario, ClassicalConfig]) -> dict[str, Any]:
         p=float(sc.p), lead_time=sc.lead_time, replay_days=n_rep, forward_days=n_fwd, unit="count",
         context=f"Stationary i.i.d. demand ({sc.dist.description}); single sourcing, lost sales, no features.",
     )
-    write_workspace_atomic(out / sc.name, WorkspaceSpec(problem, initial_state(replay, sc.lead_time, False), ()),
-                    replay, forward, tuning=cfg.tuning)
+    write_workspace_atomic(out / sc.name, WorkspaceSpec(problem, initial_state(replay, sc.lead_time, False), (),
+                                                        sc.dist.model), replay, forward, tuning=cfg.tuning)
     return {"name": sc.name, "distribution": sc.dist.name, "lead_time": sc.lead_time, "p": sc.p, "h": HOLDING,
             "cv": sc.dist.cv, "replay_days": n_rep, "forward_days": n_fwd, **pilot,
             "half_width_replay": half_width(pilot, n_rep, cfg.z), "half_width_forward": half_width(pilot, n_fwd, cfg.z)}

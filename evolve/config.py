@@ -87,7 +87,7 @@ RULES: dict[str, Rule] = {
     "certify.eps": _real(0.0),
     "certify.eta": _real(0.0),
     "certify.block": _int(0),
-    "certify.gains": _choice(tuple(g for g in GAIN_SOURCES if g != "replications")),  # replications: benchmarks only
+    "certify.gains": _choice(GAIN_SOURCES),  # replications: the workspace needs a [demand_model]
     "certify.eps_estimator": _choice(EPS_ESTIMATORS),
     "certify.eps_level": _open_unit,
     "certify.reps": _int(99),
@@ -95,6 +95,8 @@ RULES: dict[str, Rule] = {
     "certify.horizon": _int(0),
     "certify.max_folds": _int(1),
     "certify.min_history": _int(0),
+    "certify.replications": _int(2),
+    "certify.replication_days": _int(0),
     "sandbox.backend": _choice(SANDBOX_BACKENDS),
     "evaluation.candidate_budget_s": _positive,
     "evaluation.tuning_hosts": _int(1),

@@ -8,7 +8,7 @@ evaluated, and continues with the first unfinished round.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from tqdm import tqdm
@@ -19,8 +19,10 @@ from certify import Deployment, EpsEstimator, EpsInputs, GainSource, choose_eps,
 from evaluation.records import EvalRecord, EvalStatus
 from evaluation.trusted import TrustedEvaluator
 from evolve.config import EvolveConfig
-from evolve.executor import CandidateTask, Executor, WalkForwardTask, evaluate_task, walk_forward_task
+from evolve.executor import (CandidateTask, Executor, ReplicationTask, WalkForwardTask, evaluate_task,
+                             replication_task, walk_forward_task)
 from evolve.oos import OutOfSampleScorer
+from evolve.replications import ReplicationScorer
 from evolve.pool import Member, Pool
 from evolve.proposer import Feedback, Outcome, PoolEntry, Proposal, ProposalContext, Proposer, ProposerUnavailable
 from evolve.rundir import RunDir
@@ -43,13 +45,20 @@ def candidate_id(round_no: int, source: str) -> str:
     return f"r{round_no:02d}-{source_hash(source)}"
 
 
-def gain_bound_for(ws: Workspace) -> float:
-    """B = h * I_max + p * D_max with D_max the largest replay demand and I_max = (L + 2) D_max.
+def gain_bound_for(ws: Workspace, source: GainSource = GainSource.IN_SAMPLE) -> float | None:
+    """B = h * I_max + p * D_max with D_max the largest demand and I_max = (L + 2) D_max.
 
-    Fixed from the workspace before any gain is seen. A policy that holds more than I_max
-    breaks the bound; its Hoeffding certificate is then refused (the gate fails).
+    Fixed from the workspace before any gain is seen: D_max is the largest replay demand,
+    and for replications also the demand model's cap (``max_demand``, which the draws
+    never exceed; ``None`` without one). A policy that holds more than I_max breaks the
+    bound; its Hoeffding certificate is then refused (the gate fails).
     """
     d_max = float(ws.replay.demand.max())
+    if source is GainSource.REPLICATIONS:
+        cap = ws.spec.demand_model.max_demand if ws.spec.demand_model is not None else None
+        if cap is None:
+            return None
+        d_max = max(d_max, cap)
     model = ws.spec.model
     return gain_bound(model.h, model.p, (model.lead_time + 2) * d_max, d_max)
 
@@ -74,6 +83,8 @@ class Controller:
         gate = config.certify
         needs_oos = gate.source is GainSource.WALK_FORWARD or gate.eps_estimator != EpsEstimator.CONSTANT.value
         self.oos = OutOfSampleScorer(ws, evaluator, gate, run_dir) if needs_oos else None
+        self.reps = ReplicationScorer(ws, evaluator, gate, run_dir, config.search.seed) \
+            if gate.source is GainSource.REPLICATIONS else None
 
     def _proposals(self, pool: Pool, round_no: int) -> list[Proposal]:
         if self.proposer_down:
@@ -120,7 +131,8 @@ class Controller:
 
     def _member(self, rec: EvalRecord, source: str, origin: str, round_no: int) -> Member:
         oos = self.oos.score(rec.candidate_id, source, rec.name) if self.oos is not None else None
-        return Member(rec, source, origin, round_no, oos=oos)
+        reps = self.reps.score(rec, source) if self.reps is not None else None
+        return Member(rec, source, origin, round_no, oos=oos, reps=reps)
 
     def _prefetch(self, jobs: list[tuple[str, str, str, int, str, dict[str, float] | None]]) -> None:
         """Evaluate the jobs (source, name, id, round, origin, fixed params) not yet evaluated, on
@@ -147,13 +159,19 @@ class Controller:
                      if self.done[t.candidate_id][0].ok and t.candidate_id not in self.oos.done]
             for row in self.executor.map(walk_forward_task, folds):
                 self.oos.record(row)
+        if self.reps is not None:  # and their simulated continuations, at the tuned parameters
+            done = [(t, self.done[t.candidate_id][0]) for t in tasks]
+            jobs = [ReplicationTask(replace(t, params=dict(rec.params), vectorised=rec.vectorised), self.reps.plan)
+                    for t, rec in done if rec.ok and t.candidate_id not in self.reps.done]
+            for row in self.executor.map(replication_task, jobs):
+                self.reps.record(row)
 
     def _initial_pool(self) -> Pool:
         sc = self.cfg.search
         per_round = sc.candidates_per_round
         initial = len(self.ws.baselines) + int(self.cfg.baselines.orpr) + len(self.incumbents)
         pool = Pool(self.cfg.certify, pairs_budget(initial, sc.rounds * per_round),
-                    gain_bound_for(self.ws), self.ws.spec.problem.lead_time)
+                    gain_bound_for(self.ws, self.cfg.certify.source), self.ws.spec.problem.lead_time)
         # Pre-tuned parameters are daily-review parameters; under periodic review (R > 1) re-tune them.
         daily = self.cfg.replay.backend_config.review_period == 1
         self._prefetch([(self.ws.baseline_source(name), name, f"baseline-{name}", 0, "baseline",

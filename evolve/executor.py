@@ -33,6 +33,7 @@ from evaluation.records import EvalRecord
 from evaluation.trusted import TrustedEvaluator
 from inventory.tuning import TuningConfig
 from evaluation.walkforward import Plan
+from evolve.replications import PathPlan
 from orpr.backend import BackendConfig
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,15 @@ class WalkForwardTask:
 
     task: CandidateTask
     plan: Plan
+
+
+@dataclass(frozen=True)
+class ReplicationTask:
+    """Formal-mode costs of one tuned member (:func:`evolve.replications.replication_row`);
+    ``task.params``/``task.vectorised`` are the member's tuned ones."""
+
+    task: CandidateTask
+    plan: "PathPlan"
 
 
 class Executor(ABC):
@@ -140,6 +150,7 @@ def default_workers() -> int:
 
 # ---- per-process evaluation state (one provider + evaluator per workspace, backend and limits)
 _STATE: dict[tuple[str, str, EvaluatorConfig, BackendConfig], TrustedEvaluator] = {}
+_PATHS: dict[tuple[str, PathPlan], list] = {}   # drawn continuations, per workspace and plan
 
 
 def _evaluator(task: CandidateTask) -> TrustedEvaluator:
@@ -161,6 +172,7 @@ def _evaluator(task: CandidateTask) -> TrustedEvaluator:
 
 def close_worker_state() -> None:
     """Close every evaluator (and its hosts) this process opened for tasks."""
+    _PATHS.clear()
     while _STATE:
         _, evaluator = _STATE.popitem()
         evaluator.close()
@@ -178,3 +190,15 @@ def walk_forward_task(wf: WalkForwardTask) -> dict:
 
     t = wf.task
     return walk_forward_row(_evaluator(t), wf.plan, t.candidate_id, t.source, t.name)
+
+
+def replication_task(rt: ReplicationTask) -> dict:
+    """One member's ``replications.jsonl`` row, computed in this process's evaluator."""
+    from evolve.replications import replication_row
+
+    t = rt.task
+    ev = _evaluator(t)
+    key = (str(ev.workspace.root), rt.plan)
+    if key not in _PATHS:
+        _PATHS[key] = rt.plan.paths(ev.workspace)
+    return replication_row(ev, _PATHS[key], t.candidate_id, t.name, t.source, t.params or {}, t.vectorised)

@@ -6,8 +6,9 @@ candidate joins the pool, whatever the gates say, because deployment is decided 
 end over the whole pool (argmax UCB among safety-certified members).
 
 Which costs a gate uses is ``gate.gains``: ``in_sample`` (the trusted replay of the policy
-tuned on the whole window: the paper's mode) or ``walk_forward`` (each member's
-out-of-sample costs, :mod:`evaluation.walkforward`). A member without the costs the gate
+tuned on the whole window: the paper's mode), ``walk_forward`` (each member's
+out-of-sample costs, :mod:`evaluation.walkforward`) or ``replications`` (each member's mean
+cost on independent simulated continuations, :mod:`evolve.replications`). A member without the costs the gate
 needs gets no certificate and cannot be deployed. With a selection-aware method the safety
 certificates of all members are one simultaneous family, re-issued whenever a member
 joins, so the final deployment is covered for having picked the best of the pool.
@@ -50,6 +51,7 @@ class Member:
     round: int
     safety: Certificate | None = None
     oos: OutOfSample | None = None
+    reps: np.ndarray | None = None     # mean cost on each simulated continuation (formal mode)
 
     @property
     def id(self) -> str:
@@ -72,7 +74,7 @@ class GateResult:
 class Pool:
     gate: GateConfig
     n_pairs: int
-    bound: float
+    bound: float | None        # None: no a.s. bound (replications without demand_model.max_demand)
     lead_time: int
     members: dict[str, Member] = field(default_factory=dict)
     reference_id: str = ""
@@ -85,12 +87,16 @@ class Pool:
     def gate_costs(self, m: Member) -> np.ndarray | None:
         if self.gate.source is GainSource.WALK_FORWARD:
             return None if m.oos is None else m.oos.costs
+        if self.gate.source is GainSource.REPLICATIONS:
+            return m.reps
         return m.costs
 
     def _days(self, m: Member) -> GainDays:
         if self.gate.source is GainSource.WALK_FORWARD and m.oos is not None:
             plan = m.oos.plan
             return GainDays(GainSource.WALK_FORWARD, plan.first_day, plan.last_day, len(plan.folds))
+        if self.gate.source is GainSource.REPLICATIONS and m.reps is not None:
+            return GainDays(GainSource.REPLICATIONS, None, None, len(m.reps))
         return GainDays(GainSource.IN_SAMPLE, 0, len(m.record.replay_costs) - 1, 1)
 
     def _eps(self) -> EpsChoice:

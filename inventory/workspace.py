@@ -39,6 +39,7 @@ from typing import Any, Mapping
 import numpy as np
 import tomli_w
 
+from inventory.demand_model import DemandModel, DemandModelError, Law, parse_demand_model
 from inventory.library import BASELINES, policy_source
 from inventory.policy import compile_policy
 from inventory.replay import ReplayProblem
@@ -90,6 +91,7 @@ class WorkspaceSpec:
     problem: ProblemSpec
     initial: InitialState
     features: tuple[FeatureSpec, ...]
+    demand_model: DemandModel | None = None   # optional generative model (inventory.demand_model)
 
     @property
     def model(self) -> CostModel:
@@ -212,7 +214,7 @@ def _need(table: Mapping[str, Any], key: str, typ: type | tuple[type, ...], path
 # Every key workspace.toml may hold, per table: an unknown key (a typo such as ``on_hnd``)
 # is refused instead of silently leaving the field at its default.
 _SPEC_KEYS: dict[str, frozenset[str]] = {
-    "": frozenset({"format_version", "problem", "initial_state", "features"}),
+    "": frozenset({"format_version", "problem", "initial_state", "features", "demand_model"}),
     "problem.": frozenset({"name", "domain", "item", "unit", "h", "p", "lead_time", "replay_days", "forward_days",
                            "context"}),
     "initial_state.": frozenset({"on_hand", "pipeline"}),
@@ -314,7 +316,13 @@ def _read_spec(root: Path) -> WorkspaceSpec:
             feats.append(FeatureSpec(name, kind_e, avail_e, horizon, str(f.get("description", ""))))
         except ValueError as exc:
             raise WorkspaceError(path, f"features.{name}", str(exc)) from exc
-    return WorkspaceSpec(problem, InitialState(float(on_hand), tuple(float(x) for x in pipeline)), tuple(feats))
+    model = None
+    if "demand_model" in raw:
+        try:
+            model = parse_demand_model(raw["demand_model"])
+        except DemandModelError as exc:
+            raise WorkspaceError(path, exc.field, exc.message) from None
+    return WorkspaceSpec(problem, InitialState(float(on_hand), tuple(float(x) for x in pipeline)), tuple(feats), model)
 
 
 def _read_sequence(path: Path, specs: tuple[FeatureSpec, ...]) -> DemandSequence:
@@ -467,6 +475,10 @@ def _load(path: str | Path, *, verify: bool) -> Workspace:
     for rel in (DESCRIPTION_FILE, EVALUATION_FILE):
         if not (root / rel).exists():
             raise WorkspaceError(root / rel, None, "missing")
+    if spec.demand_model is not None and spec.demand_model.law is Law.PYTHON \
+            and not (root / str(spec.demand_model.param("file"))).is_file():
+        raise WorkspaceError(root / SPEC_FILE, "demand_model.file", f"names {spec.demand_model.param('file')!r}, "
+                             "which is not a file of the workspace")
     return Workspace(root, spec, replay, _read_baselines(root))
 
 
@@ -495,9 +507,12 @@ def spec_toml(spec: WorkspaceSpec) -> dict[str, Any]:
         if f.description:
             entry["description"] = f.description
         feats[f.name] = entry
-    return {"format_version": FORMAT_VERSION, "problem": problem,
-            "initial_state": {"on_hand": spec.initial.on_hand, "pipeline": list(spec.initial.pipeline)},
-            "features": feats}
+    out = {"format_version": FORMAT_VERSION, "problem": problem,
+           "initial_state": {"on_hand": spec.initial.on_hand, "pipeline": list(spec.initial.pipeline)},
+           "features": feats}
+    if spec.demand_model is not None:
+        out["demand_model"] = spec.demand_model.to_toml()
+    return out
 
 
 def write_workspace(
@@ -561,4 +576,6 @@ def _toml_header(spec: WorkspaceSpec) -> str:
         "# h: holding cost per unit left at day end; p: lost-sales penalty per unit short.\n"
         "# lead_time: an order placed on day t arrives at the start of day t + lead_time.\n"
         "# features.*.availability: after_day | same_day | known_ahead (with horizon in days).\n"
+        + ("# demand_model: the generative law of demand; certify.gains = \"replications\" draws from it.\n"
+           if spec.demand_model is not None else "")
     )

@@ -63,6 +63,21 @@ def test_batch_means_inflates_for_autocorrelated_series():
     assert batch_means_var(ar, 500) == pytest.approx(25.0, rel=0.25)
 
 
+HAND = {  # the testbed's laws written out with numpy, as SPEC §8 states them
+    "geometric": lambda r, n: r.geometric(1 / 6, n) - 1, "poisson": lambda r, n: r.poisson(5.0, n),
+    "binomial": lambda r, n: r.binomial(10, 0.5, n), "gamma": lambda r, n: np.round(r.gamma(2.0, 2.5, n)),
+    "halfnormal": lambda r, n: np.round(np.abs(r.normal(0.0, 5 * math.sqrt(math.pi / 2), n))),
+    "uniform": lambda r, n: r.integers(0, 11, n),
+}
+
+
+@pytest.mark.parametrize("dist", DISTRIBUTIONS, ids=lambda d: d.name)
+def test_each_declared_model_draws_exactly_the_hand_written_law(dist):
+    a = dist.sample(np.random.default_rng(5), 500)
+    b = HAND[dist.name](np.random.default_rng(5), 500)
+    assert np.array_equal(a, b.astype(float))
+
+
 def test_build_records_lengths_and_resolution(tmp_path):
     cfg = ClassicalConfig(min_days=1000, max_replay=1500, max_forward=3000, tuning=TuningConfig(n_trials=10))
     index = build_classical(tmp_path / "c", cfg, workers=2, progress=False, only=[0, 21])  # pickles into workers
@@ -72,6 +87,7 @@ def test_build_records_lengths_and_resolution(tmp_path):
         ws = load_workspace(tmp_path / "c" / name)
         assert len(ws.replay) == row["replay_days"] <= 1500 and len(ws.load_forward()) == row["forward_days"] <= 3000
         assert ws.spec.problem.h == 1.0 and ws.spec.problem.p == row["p"] and ws.spec.features == ()
+        assert ws.spec.demand_model.law.value == row["distribution"]  # the formal mode draws the data's own law
         n_res = min(max(row["n_required"], 1000), 3000)
         assert row["forward_days"] == math.ceil(n_res / 500) * 500
         expected = 1.96 * row["sigma_pair"] / (row["mean_cost"] * math.sqrt(row["forward_days"]))
