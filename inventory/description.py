@@ -64,6 +64,8 @@ def render_description(spec: "WorkspaceSpec", replay: DemandSequence, baselines:
         f"in `data/historical_sequence.json`; your policy is then run on the next {pr.forward_days} days, which you cannot see.",
         f"- Start: {spec.initial.on_hand:g} units on hand; arriving on days 0..: {list(spec.initial.pipeline)}.",
         f"- Replay demand: mean {d.mean():.2f}, sd {d.std():.2f}, max {d.max():g}, share of zero days {zero:.0%}.",
+        *([f"- Declared demand model (`[demand_model]` in workspace.toml): {_model_text(spec.demand_model)}."]
+          if spec.demand_model is not None else []),
         "", "## Features", "",
         "| name | kind | visible when deciding on day t | description |", "|---|---|---|---|",
     ]
@@ -80,3 +82,9 @@ def render_description(spec: "WorkspaceSpec", replay: DemandSequence, baselines:
         lines.append(f"| `baseline_policies/{name}.py` | {params} | {rec.replay_cost:.4f} |")
     lines += ["", POLICY_CONTRACT]
     return "\n".join(lines) + "\n"
+
+
+def _model_text(model) -> str:
+    params = ", ".join(f"{k} = {v:g}" if isinstance(v, float) else f"{k} = {v}" for k, v in model.params)
+    extra = (" rounded" if model.round else "") + (f", capped at {model.max_demand:g}" if model.max_demand else "")
+    return f"{model.law.value} ({params}){extra}"

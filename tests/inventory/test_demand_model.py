@@ -133,6 +133,8 @@ def test_workspace_round_trip_and_errors_name_file_and_field(tmp_path):
                          parse_demand_model({"law": "negative_binomial", "mean": 6.0, "shape": 3.0, "max_demand": 60}))
     ws = write_workspace(tmp_path / "m", spec, plain.slice(0, 60), plain.slice(60, 80))
     assert ws.spec.demand_model == spec.demand_model
+    text = (ws.root / "problem_description.md").read_text()
+    assert "Declared demand model" in text and "negative_binomial (mean = 6, shape = 3), capped at 60" in text
     toml = ws.root / "workspace.toml"
     toml.write_text(toml.read_text().replace('law = "negative_binomial"', 'law = "negbin"'))
     with pytest.raises(WorkspaceError, match=r"workspace.toml: field 'demand_model.law': must be one of"):
