@@ -161,7 +161,7 @@ class Controller:
                 self.oos.record(row)
         if self.reps is not None:  # and their simulated continuations, at the tuned parameters
             done = [(t, self.done[t.candidate_id][0]) for t in tasks]
-            jobs = [ReplicationTask(replace(t, params=dict(rec.params), vectorised=rec.vectorised), self.reps.plan)
+            jobs = [ReplicationTask(replace(t, params=dict(rec.params), vectorised=rec.vectorised), tuple(self.reps.paths))
                     for t, rec in done if rec.ok and t.candidate_id not in self.reps.done]
             for row in self.executor.map(replication_task, jobs):
                 self.reps.record(row)

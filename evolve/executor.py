@@ -33,7 +33,7 @@ from evaluation.records import EvalRecord
 from evaluation.trusted import TrustedEvaluator
 from inventory.tuning import TuningConfig
 from evaluation.walkforward import Plan
-from evolve.replications import PathPlan
+from inventory.sequence import DemandSequence
 from orpr.backend import BackendConfig
 
 log = logging.getLogger(__name__)
@@ -69,11 +69,12 @@ class WalkForwardTask:
 
 @dataclass(frozen=True)
 class ReplicationTask:
-    """Formal-mode costs of one tuned member (:func:`evolve.replications.replication_row`);
-    ``task.params``/``task.vectorised`` are the member's tuned ones."""
+    """Formal-mode costs of one tuned member (:func:`evolve.replications.replication_row`) on
+    ``paths``, drawn once by the run (so every member sees the same ones, whatever the
+    sampler does); ``task.params``/``task.vectorised`` are the member's tuned ones."""
 
     task: CandidateTask
-    plan: "PathPlan"
+    paths: tuple[DemandSequence, ...]
 
 
 class Executor(ABC):
@@ -150,7 +151,6 @@ def default_workers() -> int:
 
 # ---- per-process evaluation state (one provider + evaluator per workspace, backend and limits)
 _STATE: dict[tuple[str, str, EvaluatorConfig, BackendConfig], TrustedEvaluator] = {}
-_PATHS: dict[tuple[str, PathPlan], list] = {}   # drawn continuations, per workspace and plan
 
 
 def _evaluator(task: CandidateTask) -> TrustedEvaluator:
@@ -172,7 +172,6 @@ def _evaluator(task: CandidateTask) -> TrustedEvaluator:
 
 def close_worker_state() -> None:
     """Close every evaluator (and its hosts) this process opened for tasks."""
-    _PATHS.clear()
     while _STATE:
         _, evaluator = _STATE.popitem()
         evaluator.close()
@@ -197,8 +196,5 @@ def replication_task(rt: ReplicationTask) -> dict:
     from evolve.replications import replication_row
 
     t = rt.task
-    ev = _evaluator(t)
-    key = (str(ev.workspace.root), rt.plan)
-    if key not in _PATHS:
-        _PATHS[key] = rt.plan.paths(ev.workspace)
-    return replication_row(ev, _PATHS[key], t.candidate_id, t.name, t.source, t.params or {}, t.vectorised)
+    return replication_row(_evaluator(t), list(rt.paths), t.candidate_id, t.name, t.source, t.params or {},
+                           t.vectorised)

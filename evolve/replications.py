@@ -6,15 +6,18 @@ days drawn after the replay window. Every member runs, frozen at the parameters 
 tuned to on the whole replay window (the parameters it would be deployed with), through
 the whole replay window and then one continuation, in a fresh data-free host per path
 (:meth:`TrustedEvaluator.replay`): nothing a policy learns on one path reaches another,
-so the per-path mean costs are independent draws given the window. All members see the
-same paths (common random numbers), so their differences are paired. Path ``i`` is drawn
-from its own seed ``(search.seed, certify.seed, i)``, so it does not depend on how many
-paths there are or on who draws it.
+so the per-path mean costs are independent draws given the window. The run draws the
+paths once and every member, in whichever process, runs on those (common random numbers),
+so their differences are paired. Path ``i`` is drawn from its own seed ``(search.seed,
+certify.seed, i)``, so it does not depend on how many paths there are.
 
-Results go to ``replications.jsonl``; a resumed run reads them back instead of replaying.
+The drawn paths go to ``replication_paths.json`` and the results to ``replications.jsonl``;
+a resumed run reads both back instead of drawing and replaying again, so it certifies on
+the same numbers even if the user's sampler is not reproducible.
 """
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from typing import Mapping
@@ -34,6 +37,7 @@ from inventory.workspace import SPEC_FILE, Workspace
 log = logging.getLogger(__name__)
 
 LOG_FILE = "replications.jsonl"
+PATHS_FILE = "replication_paths.json"
 
 
 @dataclass(frozen=True)
@@ -101,13 +105,32 @@ class ReplicationScorer:
     def __init__(self, ws: Workspace, evaluator: TrustedEvaluator, gate: GateConfig, run_dir: RunDir, run_seed: int):
         self.ev, self.rd = evaluator, run_dir
         self.plan = path_plan(ws, gate, run_seed)
-        try:
-            self.paths = self.plan.paths(ws)
-        except DemandModelError as exc:
-            raise ConfigError(f"{ws.root / SPEC_FILE}: {exc}") from None
+        self.paths = self._recorded_paths() or self._draw(ws)
         self.done: dict[str, np.ndarray | None] = {}
         for raw in run_dir.read(LOG_FILE):
             self.done[raw["candidate_id"]] = None if raw.get("error") else np.asarray(raw["costs"], float)
+
+    def _draw(self, ws: Workspace) -> list[DemandSequence]:
+        try:
+            paths = self.plan.paths(ws)
+        except DemandModelError as exc:
+            raise ConfigError(f"{ws.root / SPEC_FILE}: {exc}") from None
+        self.rd.write_text(PATHS_FILE, json.dumps({"n": self.plan.n, "days": self.plan.days,
+                                                   "seed": list(self.plan.seed),
+                                                   "paths": [_path_json(p) for p in paths]}) + "\n")
+        return paths
+
+    def _recorded_paths(self) -> list[DemandSequence] | None:
+        path = self.rd.root / PATHS_FILE
+        if not path.exists():
+            return None
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        if (raw["n"], raw["days"], tuple(raw["seed"])) != (self.plan.n, self.plan.days, self.plan.seed):
+            raise ConfigError(f"{path}: drawn for {raw['n']} paths of {raw['days']} days, but the run asks for "
+                              f"{self.plan.n} of {self.plan.days}")
+        return [DemandSequence(p["dates"], np.asarray(p["demand"], float),
+                               {k: np.asarray(v, dtype=object if any(isinstance(x, str) for x in v) else float)
+                                for k, v in p["features"].items()}) for p in raw["paths"]]
 
     def score(self, rec: EvalRecord, source: str) -> np.ndarray | None:
         """Mean cost of the member on each path (``None`` if the policy fails on one)."""
@@ -119,3 +142,9 @@ class ReplicationScorer:
     def record(self, row: dict) -> None:
         self.rd.append(LOG_FILE, row)
         self.done[str(row["candidate_id"])] = None if row.get("error") else np.asarray(row["costs"], float)
+
+
+def _path_json(seq: DemandSequence) -> dict:
+    def col(v: np.ndarray) -> list:
+        return [str(x) for x in v] if v.dtype == object else [float(x) for x in v]
+    return {"dates": list(seq.dates), "demand": col(seq.demand), "features": {k: col(v) for k, v in seq.features.items()}}

@@ -100,6 +100,24 @@ def test_parallel_run_writes_the_same_replications_and_certificates(poisson_ws, 
         assert sorted(_lines(par.run_dir / name), key=key) == sorted(_lines(serial_run.run_dir / name), key=key), name
 
 
+def test_recorded_paths_are_the_ones_a_resume_uses(poisson_ws, serial_run, tmp_path, monkeypatch):
+    """A resumed run reads the recorded paths back: even a sampler that changed (or is not
+    reproducible) cannot give later members other paths than the earlier ones had."""
+    import shutil
+    from evolve.replications import PATHS_FILE, PathPlan, ReplicationScorer
+    from evolve.rundir import RunDir
+    run = tmp_path / "copy"
+    shutil.copytree(serial_run.run_dir, run)
+    ws = load_workspace(poisson_ws)
+    monkeypatch.setattr(PathPlan, "paths", lambda self, ws: pytest.fail("a resume must not draw again"))
+    scorer = ReplicationScorer(ws, None, serial_run_gate(), RunDir(run), 0)
+    recorded = json.loads((run / PATHS_FILE).read_text())
+    assert len(scorer.paths) == REPS and [list(p.demand) for p in scorer.paths] == [p["demand"] for p in recorded["paths"]]
+    with pytest.raises(Exception, match="drawn for 6 paths"):
+        ReplicationScorer(ws, None, GateConfig(method="blockwise_maxt", gains="replications", replications=7,
+                                               replication_days=DAYS), RunDir(run), 0)
+
+
 def test_resume_reuses_recorded_replications_exactly(poisson_ws, serial_run, tmp_path):
     import shutil
     run = tmp_path / "cut"
