@@ -42,12 +42,17 @@ def test_interrupted_classical_build_leaves_no_partial_workspace(tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "cli.main", "datagen", "classical", "--out", str(out), "--workers",
                              "1", "--trials", "5", "--no-progress"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, env=env(), cwd=ROOT)
-    deadline = time.time() + 600  # generous: a loaded machine builds the first scenario slowly
-    while time.time() < deadline and not (out.exists() and any(p.name.startswith(".") for p in out.iterdir())):
-        time.sleep(0.02)
-    assert out.exists() and any(p.name.startswith(".") for p in out.iterdir()), "no workspace was being written"
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=120)
+    try:
+        deadline = time.time() + 600  # generous: a loaded machine builds the first scenario slowly
+        while time.time() < deadline and not (out.exists() and any(p.name.startswith(".") for p in out.iterdir())):
+            time.sleep(0.02)
+        assert out.exists() and any(p.name.startswith(".") for p in out.iterdir()), "no workspace was being written"
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:  # a failed wait must not leave the build running
+            proc.kill()
+            proc.communicate()
     assert proc.returncode == 130, err
     assert "Traceback" not in err and "invevolve: error: interrupted" in err
     leftovers = [p.name for p in out.iterdir() if p.name.startswith(".")]
