@@ -71,10 +71,12 @@ def describe(raw: Mapping[str, Any], role: str) -> CertificateText:
     eps_source = next((f"{k} = {v}" for k, v in extra.items() if "eps" in k.lower()), None)
     days = next((f"{k} = {v}" for k, v in extra.items() if any(w in k.lower() for w in ("day", "window", "sample"))),
                 None)
+    simulated = raw.get("gain_source") == "replications"   # formal mode: one gain per simulated path
+    unit = "independent simulated continuations of the replay window" if simulated else "days"
     lines = [f"Method: {METHODS.get(kind, f'{kind!r} (see docs/certify.md)')}"]
     if n is not None and m is not None:
-        lines.append(f"On n = {n:g} days the candidate cost on average {abs(m):.4g} {'less' if m >= 0 else 'more'} per "
-                     f"day than {comp} (gain {m:+.4g}, sd {sd if sd is not None else float('nan'):.4g}).")
+        lines.append(f"On n = {n:g} {unit} the candidate cost on average {abs(m):.4g} {'less' if m >= 0 else 'more'} "
+                     f"per day than {comp} (gain {m:+.4g}, sd {sd if sd is not None else float('nan'):.4g}).")
     if lcb is not None and ucb is not None:
         lines.append(f"The mean daily gain is bounded to [{lcb:+.4g}, {ucb:+.4g}] (radius {r or 0:.4g}) at confidence "
                      f"1 - delta / N_t with delta = {delta if delta is not None else '?'} shared by N_t = {n_pairs} "
@@ -92,9 +94,13 @@ def describe(raw: Mapping[str, Any], role: str) -> CertificateText:
         need = eta if role == "improvement" and eta is not None else 0.0
         outcome = {True: "PASS", False: "FAIL", None: "not evaluated"}[passed]
         lines.append(f"Gate: LCB - eps = {lcb - eps:+.4g} {'>=' if lcb - eps >= need else '<'} {need:g}: {outcome}.")
-    covers = [f"the mean daily cost difference against {comp} over the {n:g} days the gains came from"
-              + (f" ({days})" if days else " (the replay window: in-sample, the days the policy was tuned and "
-                                           "selected on, unless the certificate records otherwise)")] if n else []
+    if simulated:
+        covers = [f"the expected mean daily cost difference against {comp} over a continuation of the replay window "
+                  "drawn from the workspace's declared [demand_model]: as true for the real future as that model is"]
+    else:
+        covers = [f"the mean daily cost difference against {comp} over the {n:g} days the gains came from"
+                  + (f" ({days})" if days else " (the replay window: in-sample, the days the policy was tuned and "
+                                               "selected on, unless the certificate records otherwise)")] if n else []
     excludes = [note for note in (str(raw.get("note", "")) or KIND_CAVEATS.get(kind, ""),) if note]
     excludes += list(ALWAYS_OUTSIDE)
     summary = (f"{role} certificate vs {comp} [{kind}]: gain {m:+.4g} in [{lcb:+.4g}, {ucb:+.4g}], eps {eps:g}: "

@@ -116,6 +116,15 @@ def test_certificate_fields_added_later_are_shown_not_guessed():
     assert "gain_days = [100, 130]" in text.covers[0]
 
 
+def test_a_formal_mode_certificate_speaks_of_simulated_paths_not_days():
+    formal = {**CERT, "n": 20, "gain_source": "replications", "first_day": None, "last_day": None, "n_segments": 20}
+    text = describe(formal, "safety")
+    assert "On n = 20 independent simulated continuations of the replay window" in " ".join(text.lines)
+    assert "days" not in text.lines[1].split("per day")[0]
+    assert "declared [demand_model]" in text.covers[0] and "first_day" not in text.covers[0]
+    assert "over the 98 days" in describe(CERT, "safety").covers[0]
+
+
 def test_certificate_check_blocks_only_for_a_runs_certificate():
     failed = {**CERT, "lcb": -1.0, "safety_pass": False}
     run = certificate_check("c1", "baseline-newsvendor", failed, from_run=True)
