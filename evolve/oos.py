@@ -20,6 +20,7 @@ from evaluation.trusted import TrustedEvaluator
 from evaluation.walkforward import OutOfSample, Plan, out_of_sample, walk_forward_plan
 from evolve.rundir import RunDir
 from inventory.policy import PolicyError
+from sandbox.errors import SandboxUnavailable
 from inventory.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -75,6 +76,8 @@ def walk_forward_row(ev: TrustedEvaluator, plan: Plan, candidate_id: str, source
 
     try:
         return {"candidate_id": candidate_id, "error": None, **out_of_sample(tune, replay, plan).to_dict()}
+    except SandboxUnavailable:
+        raise  # the machine, not the policy: the run stops (exit 3) and a resume retries
     except (PolicyError, RuntimeError, OSError) as exc:
         log.info("walk-forward of %s failed: %s", candidate_id, exc)
         return {"candidate_id": candidate_id, "error": str(exc)}

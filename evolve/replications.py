@@ -31,6 +31,7 @@ from evolve.rundir import RunDir
 from inventory.demand_model import DemandModelError
 from inventory.errors import ConfigError
 from inventory.policy import PolicyError
+from sandbox.errors import SandboxUnavailable
 from inventory.sequence import DemandSequence
 from inventory.workspace import SPEC_FILE, Workspace
 
@@ -93,6 +94,8 @@ def replication_row(ev: TrustedEvaluator, paths: list[DemandSequence], candidate
             c = ev.replay(source, name, params, ev.workspace.replay.concat(path),
                           candidate_id=candidate_id, vectorised=vectorised)
             costs.append(float(np.mean(c[n:])))
+    except SandboxUnavailable:
+        raise  # the machine, not the policy: the run stops (exit 3) and a resume retries
     except (PolicyError, RuntimeError, OSError) as exc:
         log.info("replications of %s failed: %s", candidate_id, exc)
         return {"candidate_id": candidate_id, "error": str(exc)}
