@@ -210,6 +210,34 @@ def decode_problem(d: Mapping[str, Any]) -> tuple[DemandSequence, tuple[FeatureS
 # ---------------------------------------------------------------- observations
 
 
+class _Growing:
+    """An append-only array with amortised O(1) appends; ``view()`` is a read-only prefix view.
+
+    Entries once appended are never rewritten, so views handed out earlier stay valid.
+    """
+
+    def __init__(self, first: np.ndarray):
+        self._buf = first.copy()
+        self._n = len(first)
+
+    def append(self, new: np.ndarray) -> None:
+        if not len(new):
+            return
+        dtype = self._buf.dtype if self._n else new.dtype
+        need = self._n + len(new)
+        if need > len(self._buf) or dtype != self._buf.dtype:
+            buf = np.empty(max(need, 2 * len(self._buf), 16), dtype=dtype)
+            buf[: self._n] = self._buf[: self._n]
+            self._buf = buf
+        self._buf[self._n:need] = new
+        self._n = need
+
+    def view(self) -> np.ndarray:
+        v = self._buf[: self._n].view()
+        v.flags.writeable = False
+        return v
+
+
 class ObservationEncoder:
     """Sends an observation as a delta against what this peer was already sent.
 
@@ -217,22 +245,39 @@ class ObservationEncoder:
     the sequence), so after the first call only the new entries travel. Any observation
     that is not an extension of the previous one (a new replay, or ``t`` going back)
     resets the peer's buffers. Only values the Observation itself holds are sent.
+
+    Checking the extension costs O(1) per day when consecutive observations are views of
+    one buffer at the same address (the simulator's :class:`~inventory.observation.Reveal`,
+    which writes each day once and never rewrites a revealed one: that is the contract of
+    such views); any other demand array is compared entry by entry with this encoder's own
+    copy of what it sent, so a caller that hands over fresh arrays is still exact.
     """
 
     def __init__(self) -> None:
         self._demand_len = 0
         self._feat_len: dict[str, int] = {}
         self._last_t = -1
-        self._last_demand: np.ndarray | None = None
+        self._last_demand: np.ndarray | None = None   # only for its buffer's identity
+        self._sent: _Growing | None = None            # what the peer holds
+
+    def _extends(self, demand: np.ndarray) -> bool:
+        last, n = self._last_demand, self._demand_len
+        if last is None or self._sent is None or len(demand) < n:
+            return False
+        if n == 0:
+            return True
+        if (demand.base is not None and demand.base is last.base and demand.strides == last.strides
+                and demand.__array_interface__["data"][0] == last.__array_interface__["data"][0]):
+            return True
+        return bool(np.array_equal(demand[:n], self._sent.view(), equal_nan=True))
 
     def encode(self, obs: Observation) -> dict[str, Any]:
         demand = np.asarray(obs.demand)
         feats = {k: np.asarray(v) for k, v in obs.features.items()}
         reset = (
-            obs.t <= self._last_t or self._last_demand is None or len(demand) < self._demand_len
-            or set(feats) != set(self._feat_len)
+            obs.t <= self._last_t or set(feats) != set(self._feat_len)
             or any(len(v) < self._feat_len.get(k, 0) for k, v in feats.items())
-            or (self._demand_len and not np.array_equal(demand[: self._demand_len], self._last_demand[: self._demand_len], equal_nan=True))
+            or not self._extends(demand)
         )
         if reset:
             self._demand_len, self._feat_len = 0, {k: 0 for k in feats}
@@ -244,10 +289,15 @@ class ObservationEncoder:
             "demand_new": encode_array(demand[self._demand_len:]),
             "features_new": {k: encode_array(v[self._feat_len[k]:]) for k, v in feats.items()},
         }
+        new = np.asarray(demand[self._demand_len:], dtype=float)
+        if reset or self._sent is None:
+            self._sent = _Growing(new)
+        else:
+            self._sent.append(new)
         self._demand_len = len(demand)
         self._feat_len = {k: len(v) for k, v in feats.items()}
         self._last_t = int(obs.t)
-        self._last_demand = demand.copy()
+        self._last_demand = demand  # keeps its buffer alive: the address cannot be reused
         return msg
 
 
@@ -255,30 +305,30 @@ class ObservationDecoder:
     """The worker-side mirror of :class:`ObservationEncoder`."""
 
     def __init__(self) -> None:
-        self._demand = np.empty(0)
-        self._features: dict[str, np.ndarray] = {}
+        self._demand: _Growing | None = None
+        self._features: dict[str, _Growing] = {}
 
     def decode(self, msg: Mapping[str, Any]) -> Observation:
         if msg["reset"]:
-            self._demand = np.empty(0)
+            self._demand = None
             self._features = {}
-        new_d = decode_array(msg["demand_new"])
-        self._demand = np.concatenate([self._demand, new_d]) if len(self._demand) else new_d.astype(float)
+        new_d = decode_array(msg["demand_new"]).astype(float, copy=False)
+        if self._demand is None:
+            self._demand = _Growing(new_d)
+        else:
+            self._demand.append(new_d)
         for k, enc in msg["features_new"].items():
             new = decode_array(enc)
             old = self._features.get(k)
-            self._features[k] = new if old is None else np.concatenate([old, new]).astype(old.dtype if len(old) else new.dtype)
-        demand = self._demand.view()
-        demand.flags.writeable = False
-        feats = {}
-        for k, v in self._features.items():
-            view = v.view()
-            view.flags.writeable = False
-            feats[k] = view
+            if old is None:
+                self._features[k] = _Growing(new)
+            else:
+                old.append(new)
         return Observation(
             t=msg["t"], date=msg["date"], on_hand=float(msg["on_hand"]),
             pipeline=decode_array(msg["pipeline"]), position=float(msg["position"]),
-            demand=demand, features=feats, h=msg["h"], p=msg["p"], lead_time=msg["lead_time"],
+            demand=self._demand.view(), features={k: v.view() for k, v in self._features.items()},
+            h=msg["h"], p=msg["p"], lead_time=msg["lead_time"],
         )
 
 

@@ -61,3 +61,42 @@ def test_observation_delta_and_reset():
     o3 = dec.decode(m3)
     assert len(o3.demand) == 0 and o3.features["promo"].tolist() == [1.0]
     assert o1.t == 1 and math.isclose(o2.position, 4.0)
+
+
+def test_observation_delta_through_the_simulators_reveal_views():
+    """Day-by-day views of one Reveal buffer take the O(1) path; the peer's history is exact,
+    and histories handed to the policy on earlier days never change afterwards."""
+    from inventory.observation import Reveal
+    from inventory.sequence import DemandSequence
+
+    rng = np.random.default_rng(3)
+    n = 300
+    seq = DemandSequence([f"d{i}" for i in range(n)], rng.poisson(5, n).astype(float), {})
+    reveal = Reveal(seq, ())
+    enc, dec = protocol.ObservationEncoder(), protocol.ObservationDecoder()
+    kept = []
+    for t in range(n):
+        reveal.advance_to(t)
+        msg = enc.encode(_obs(t, reveal.demand(t), {}))
+        assert msg["reset"] == (t == 0)
+        assert len(msg["demand_new"]["values"]) == (1 if t else 0)
+        got = dec.decode(msg)
+        assert got.demand.tolist() == seq.demand[:t].tolist()
+        kept.append((t, got.demand))
+    assert all(v.tolist() == seq.demand[:t].tolist() for t, v in kept)
+
+
+def test_observation_delta_resets_when_fresh_arrays_disagree_on_the_prefix():
+    """Arrays that are not views of one buffer are compared entry by entry: a changed past
+    day (not an extension) resets the peer instead of sending a wrong history."""
+    enc, dec = protocol.ObservationEncoder(), protocol.ObservationDecoder()
+    dec.decode(enc.encode(_obs(1, [5.0], {})))
+    dec.decode(enc.encode(_obs(2, [5.0, 6.0], {})))
+    m = enc.encode(_obs(3, [9.0, 6.0, 1.0], {}))
+    assert m["reset"] and m["demand_new"]["values"] == [9.0, 6.0, 1.0]
+    assert dec.decode(m).demand.tolist() == [9.0, 6.0, 1.0]
+    buf = np.array([1.0, 2.0, 3.0, 4.0])
+    dec.decode(enc.encode(_obs(4, buf[:2], {})))
+    buf[0] = 7.0  # the same buffer rewritten in place is outside the contract only for views
+    m = enc.encode(_obs(5, np.array([7.0, 2.0, 3.0]), {}))  # a fresh array: compared, resets
+    assert m["reset"] and dec.decode(m).demand.tolist() == [7.0, 2.0, 3.0]
