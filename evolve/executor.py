@@ -123,7 +123,30 @@ class ProcessExecutor(Executor):
             from sandbox.image import process_state  # workers need not recompute the sandbox's runtime key
             self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
                                              initializer=_adopt_sandbox_state, initargs=(process_state(),))
-        return list(self._pool.map(fn, tasks))
+        try:
+            return list(self._pool.map(fn, tasks))
+        except BaseException:
+            # Ctrl-C, or a task that raised: stop now. A graceful shutdown would let every
+            # worker finish its task and then start the one already queued for it (minutes
+            # for a benchmark workspace). Tasks are resumable by contract (a killed worker's
+            # run directory resumes exactly), so killing them loses no finished work.
+            self.terminate()
+            raise
+
+    def terminate(self) -> None:
+        """Cancel queued tasks and kill the workers (SIGTERM, then SIGKILL after 5 s)."""
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        procs = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            proc.join(5.0)
+            if proc.is_alive():
+                proc.kill()
+                proc.join(5.0)
 
     def close(self) -> None:
         if self._pool is not None:

@@ -19,3 +19,14 @@ def sample_tasks(workspace_dir, *, n_trials: int, n_seeds: int) -> list[Candidat
     out.append(CandidateTask(str(workspace_dir), "bad", "bad", "import os\ndef order(obs, params):\n    return 1\n",
                              tuning, "none"))
     return out
+
+
+def sleep_and_mark(arg: tuple[str, float]) -> str:
+    """Write a marker that the task started, then sleep (the interrupt test's task)."""
+    import os
+    import time
+    folder, seconds = arg
+    marker = os.path.join(folder, f"started-{os.getpid()}-{time.monotonic_ns()}")
+    open(marker, "w").close()
+    time.sleep(seconds)
+    return marker

@@ -85,3 +85,32 @@ def test_parallel_and_serial_runs_write_identical_run_directories(workspace_dir,
     assert "candidates.jsonl" in dirs[1] and len(json.loads(dirs[1]["candidates.jsonl"])) >= 7
     for name in dirs[1]:
         assert dirs[1][name] == dirs[2][name], name
+
+
+def test_an_interrupted_pool_stops_at_once_and_starts_no_queued_task(tmp_path):
+    """Ctrl-C during ``map``: the workers are killed within seconds, not after their tasks and
+    the ones queued behind them (a graceful shutdown would start those)."""
+    import os
+    import signal
+    import threading
+    import time
+
+    from tests.evolve._tasks import sleep_and_mark
+
+    ex = ProcessExecutor(2)
+    (tmp_path / "warm").mkdir()
+    ex.map(sleep_and_mark, [(str(tmp_path / "warm"), 0.0)] * 2)  # workers started before the clock runs
+    tasks = [(str(tmp_path), 30.0)] * 6
+    timer = threading.Timer(3.0, os.kill, (os.getpid(), signal.SIGINT))  # what Ctrl-C sends
+    procs = list(ex._pool._processes.values())
+    start = time.monotonic()
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        ex.map(sleep_and_mark, tasks)
+    took = time.monotonic() - start
+    timer.cancel()
+    assert took < 15.0, f"map took {took:.1f} s to give up"
+    assert all(not p.is_alive() for p in procs)
+    time.sleep(1.0)
+    assert len(list(tmp_path.glob("started-*"))) == 2  # the two running tasks, none of the queued ones
+    ex.close()  # closing after an interrupt is a no-op
