@@ -33,7 +33,8 @@ from evolve.run import execute  # noqa: E402
 from inventory.demand_model import parse_demand_model  # noqa: E402
 from inventory.sequence import DemandSequence  # noqa: E402
 from inventory.simulator import InitialState  # noqa: E402
-from inventory.workspace import ProblemSpec, WorkspaceSpec, write_workspace  # noqa: E402
+from inventory.workspace import ProblemSpec, WorkspaceSpec  # noqa: E402
+from inventory.workspace_write import write_workspace  # noqa: E402
 
 LAWS = ({"law": "poisson", "mean": 5.0}, {"law": "geometric", "mean": 5.0},
         {"law": "negative_binomial", "mean": 8.0, "shape": 2.0})

@@ -59,7 +59,8 @@ def build_workspace(root: Path) -> Path:
     from inventory.sequence import Availability, DemandSequence, FeatureKind, FeatureSpec
     from inventory.simulator import InitialState
     from inventory.tuning import TuningConfig
-    from inventory.workspace import ProblemSpec, WorkspaceSpec, write_workspace
+    from inventory.workspace import ProblemSpec, WorkspaceSpec
+    from inventory.workspace_write import write_workspace
 
     rng = np.random.default_rng(11)
     n = 130

@@ -1,7 +1,7 @@
 """Benchmark data generators (InvEvolve Sec. 4.1, 5.2, 5.3.1; Appendices 10 and 14).
 
 Three suites, each written as folders of workspaces through
-:func:`inventory.workspace.write_workspace` (which tunes the five baselines):
+:func:`inventory.workspace_write.write_workspace` (which tunes the five baselines):
 
 - :mod:`datagen.synthetic` — 47 synthetic seed datasets in 15 domains, sliced into 470
   workspaces of 100 replay + 30 forward days, with a standard train/test split;

@@ -4,7 +4,7 @@ Pipeline: :func:`datagen.cj_panel.build_panel` (daily panel, screening, features
 :func:`datagen.stockout.stockout_proxy` (censoring flags) -> one global
 :func:`datagen.censored_glm.fit_censored_poisson` over all screened product-days ->
 reconstructed demand ``max(observed, E[D | D >= observed])`` on flagged days -> one workspace
-per product written with :func:`inventory.workspace.write_workspace`.
+per product written with :func:`inventory.workspace_write.write_workspace`.
 
 Windows: the public data cover 2017 only (365 days), so the paper's 365 + 30 windows do not
 fit; each product's slice is the whole year, the longest replay window that fits before a

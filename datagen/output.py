@@ -101,8 +101,8 @@ def staged_folder(target: str | Path, *, overwrite: bool = False) -> Iterator[Pa
 
 
 def write_workspace_atomic(target: str | Path, *args: Any, overwrite: bool = False, **kwargs: Any) -> Path:
-    """:func:`inventory.workspace.write_workspace` through :func:`staged_folder`; returns ``target``."""
-    from inventory.workspace import write_workspace
+    """:func:`inventory.workspace_write.write_workspace` through :func:`staged_folder`; returns ``target``."""
+    from inventory.workspace_write import write_workspace
 
     with staged_folder(target, overwrite=overwrite) as tmp:
         write_workspace(tmp, *args, **kwargs)

@@ -4,7 +4,7 @@
 (:func:`datagen.covariates.build_world`) and its domain archetype (:mod:`datagen.domains`):
 covariates (with optional covariate shift), events with notes, a demand variant and a set
 of nonstationarity kinds. :func:`build_synthetic` slices every dataset, writes each slice
-with :func:`inventory.workspace.write_workspace` (baselines tuned on the replay window), the
+with :func:`inventory.workspace_write.write_workspace` (baselines tuned on the replay window), the
 suite index ``suite.json``, the split ``splits/standard.json`` and the latent states in
 ``_diagnostics/`` (outside every workspace). Output is a pure function of the seed.
 

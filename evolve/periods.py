@@ -27,7 +27,8 @@ from pathlib import Path
 
 from evolve.config import ConfigError, EvolveConfig
 from evolve.run import PeriodContext, ProposerFactory, execute
-from inventory.workspace import ProblemSpec, WorkspaceSpec, load_workspace, write_workspace
+from inventory.workspace import ProblemSpec, WorkspaceSpec, load_workspace
+from inventory.workspace_write import write_workspace
 
 log = logging.getLogger(__name__)
 

@@ -20,56 +20,39 @@ checked on load as well. A workspace holds regular files and folders only: a sym
 refused by validation and by :func:`agent_visible_files`, so it is never copied into a shell.
 Loading validates every field and both manifests, so a malformed, corrupted or partially
 written workspace fails with the file and field named.
+
+This module parses and loads; the file names live in :mod:`inventory.workspace_layout`,
+the manifests in :mod:`inventory.workspace_manifest`, writing in
+:mod:`inventory.workspace_write` (re-exported names keep ``inventory.workspace`` the one
+import for readers).
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import math
-import os
-import shutil
-import stat
 import tomllib
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
-import tomli_w
 
 from inventory.demand_model import DemandModel, DemandModelError, Law, parse_demand_model
-from inventory.library import BASELINES, policy_source
-from inventory.policy import compile_policy
+from inventory.library import BASELINES
 from inventory.replay import ReplayProblem
-from inventory.tuning import tune_policy
 from inventory.sequence import Availability, CostModel, DemandSequence, FeatureKind, FeatureSpec
 from inventory.simulator import InitialState
-from inventory.tuning import TuningConfig
+from inventory.workspace_layout import (BASELINE_DIR, DESCRIPTION_FILE, EVALUATION_FILE, FORMAT_VERSION,  # noqa: F401
+                                        FORWARD_FILE, HIDDEN_DIR, HIDDEN_MANIFEST_FILE, MANIFEST_FILE, REPLAY_FILE,
+                                        SPEC_FILE, TUNED_FILE, WorkspaceError)
+from inventory.workspace_manifest import (_regular_files, _sha256, agent_visible_files,  # noqa: F401
+                                          manifest_digest, verify_manifest)
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
-SPEC_FILE = "workspace.toml"
-DESCRIPTION_FILE = "problem_description.md"
-REPLAY_FILE = "data/historical_sequence.json"
-EVALUATION_FILE = "evaluation.py"
-BASELINE_DIR = "baseline_policies"
-TUNED_FILE = "baseline_policies/tuned.json"
-HIDDEN_DIR = "hidden"
-FORWARD_FILE = "hidden/forward_window.json"
-MANIFEST_FILE = "manifest.json"
-HIDDEN_MANIFEST_FILE = "hidden/manifest.json"
-
-
-class WorkspaceError(ValueError):
-    """A workspace file is missing, malformed or inconsistent. Names the file and field."""
-
-    def __init__(self, path: Path | str, field_name: str | None, message: str):
-        self.path, self.field = str(path), field_name
-        where = f"{path}: field '{field_name}'" if field_name else str(path)
-        super().__init__(f"{where}: {message}")
+__all__ = ["ProblemSpec", "WorkspaceSpec", "BaselineRecord", "Workspace", "WorkspaceError", "load_workspace", "seal",
+           "agent_visible_files", "manifest_digest", "verify_manifest"]
 
 
 @dataclass(frozen=True)
@@ -135,65 +118,6 @@ class Workspace:
         if len(seq) != self.spec.problem.forward_days:
             raise WorkspaceError(path, "demand", f"has {len(seq)} days, workspace.toml says forward_days = {self.spec.problem.forward_days}")
         return seq
-
-
-def _regular_files(root: Path) -> list[Path]:
-    """Relative paths of every file under ``root`` (``__pycache__`` skipped), symlinks not followed.
-
-    Raises :class:`WorkspaceError` for a symlink or anything that is not a regular file or a
-    folder (fifo, socket, device): a workspace holds neither.
-    """
-    root = Path(root)
-    out = []
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        here = Path(dirpath)
-        dirnames[:] = sorted(d for d in dirnames if d != "__pycache__" or (here / d).is_symlink())
-        for name in sorted(dirnames) + sorted(filenames):
-            path = here / name
-            mode = path.lstat().st_mode
-            if stat.S_ISLNK(mode):
-                raise WorkspaceError(path, None, "is a symbolic link; a workspace holds regular files only "
-                                                 "(remove it, then `invevolve workspace seal`)")
-            if name in filenames and not stat.S_ISREG(mode):
-                raise WorkspaceError(path, None, "is not a regular file (fifo, socket or device); remove it")
-        out.extend((here / f).relative_to(root) for f in sorted(filenames))
-    return sorted(out)
-
-
-def _lists_hidden(manifest: Path) -> bool:
-    """Does an (older) agent-visible manifest still carry digests of hidden files?"""
-    try:
-        files = json.loads(manifest.read_text(encoding="utf-8")).get("files", {})
-    except (OSError, ValueError, AttributeError):
-        return False
-    return isinstance(files, dict) and any(str(k).split("/", 1)[0] == HIDDEN_DIR for k in files)
-
-
-def agent_visible_files(root: Path) -> list[Path]:
-    """Relative paths an agent may see: every regular file outside ``hidden/``.
-
-    Raises :class:`WorkspaceError` if the workspace holds a symlink or a special file. A
-    ``manifest.json`` written before hidden digests moved to ``hidden/manifest.json`` is
-    left out (it would show them).
-    """
-    root = Path(root)
-    files = [p for p in _regular_files(root) if p.parts[0] != HIDDEN_DIR]
-    if Path(MANIFEST_FILE) in files and _lists_hidden(root / MANIFEST_FILE):
-        files.remove(Path(MANIFEST_FILE))
-    return files
-
-
-def manifest_digest(root: Path) -> str:
-    """One digest of both manifests (what a run records to detect a changed workspace).
-
-    Equals the plain digest of ``manifest.json`` for a workspace without a hidden manifest.
-    """
-    root = Path(root)
-    visible = _sha256(root / MANIFEST_FILE)
-    hidden = root / HIDDEN_MANIFEST_FILE
-    if not hidden.exists():
-        return visible
-    return hashlib.sha256(f"{visible}:{_sha256(hidden)}".encode("ascii")).hexdigest()
 
 
 # ---------------------------------------------------------------- reading
@@ -391,44 +315,6 @@ def _read_baselines(root: Path) -> dict[str, BaselineRecord]:
     return out
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def _read_manifest(path: Path) -> dict[str, str]:
-    try:
-        files = json.loads(path.read_text(encoding="utf-8"))["files"]
-    except (json.JSONDecodeError, KeyError, TypeError) as exc:
-        raise WorkspaceError(path, "files", f"unreadable manifest ({exc})") from exc
-    if not isinstance(files, dict):
-        raise WorkspaceError(path, "files", "must map relative paths to sha256 digests")
-    return files
-
-
-def verify_manifest(root: Path) -> None:
-    """Check both manifests against the files, and that the workspace holds regular files only."""
-    root = Path(root)
-    path = root / MANIFEST_FILE
-    if not path.exists():
-        raise WorkspaceError(path, None, "missing: the workspace was not completely written (or was edited; run `invevolve workspace seal`)")
-    _regular_files(root)
-    files = _read_manifest(path)
-    hidden = root / HIDDEN_MANIFEST_FILE
-    if hidden.exists():
-        for rel in _read_manifest(hidden):
-            if rel.split("/", 1)[0] != HIDDEN_DIR:
-                raise WorkspaceError(hidden, "files", f"lists {rel!r}, which is not under {HIDDEN_DIR}/")
-        files = {**files, **_read_manifest(hidden)}
-    elif _lists_hidden(path):
-        log.debug("%s still lists hidden files (sealed before hidden/manifest.json); agents are not shown it", path)
-    for rel, digest in files.items():
-        target = root / rel
-        if not target.exists():
-            raise WorkspaceError(target, None, "listed in manifest.json but missing (partial or corrupted workspace)")
-        if _sha256(target) != digest:
-            raise WorkspaceError(target, None, "content does not match manifest.json (corrupted or edited; run `invevolve workspace seal` after a deliberate edit)")
-
-
 def seal(root: Path) -> None:
     """Validate the workspace, then write ``hidden/manifest.json`` over the hidden files and
     ``manifest.json`` over the rest.
@@ -482,100 +368,3 @@ def _load(path: str | Path, *, verify: bool) -> Workspace:
     return Workspace(root, spec, replay, _read_baselines(root))
 
 
-# ---------------------------------------------------------------- writing
-
-
-def _sequence_json(seq: DemandSequence) -> dict[str, Any]:
-    def col(values: np.ndarray) -> list[Any]:
-        if values.dtype == object:
-            return [str(v) for v in values]
-        return [float(v) if not float(v).is_integer() else int(v) for v in values]
-    return {"dates": list(seq.dates), "demand": col(seq.demand), "features": {k: col(v) for k, v in seq.features.items()}}
-
-
-def spec_toml(spec: WorkspaceSpec) -> dict[str, Any]:
-    pr = spec.problem
-    problem = {"name": pr.name, "domain": pr.domain, "item": pr.item, "unit": pr.unit, "h": pr.h, "p": pr.p,
-               "lead_time": pr.lead_time, "replay_days": pr.replay_days, "forward_days": pr.forward_days}
-    if pr.context:
-        problem["context"] = pr.context
-    feats = {}
-    for f in spec.features:
-        entry: dict[str, Any] = {"kind": f.kind.value, "availability": f.availability.value}
-        if f.horizon:
-            entry["horizon"] = f.horizon
-        if f.description:
-            entry["description"] = f.description
-        feats[f.name] = entry
-    out = {"format_version": FORMAT_VERSION, "problem": problem,
-           "initial_state": {"on_hand": spec.initial.on_hand, "pipeline": list(spec.initial.pipeline)},
-           "features": feats}
-    if spec.demand_model is not None:
-        out["demand_model"] = spec.demand_model.to_toml()
-    return out
-
-
-def write_workspace(
-    out: str | Path,
-    spec: WorkspaceSpec,
-    replay: DemandSequence,
-    forward: DemandSequence | None,
-    *,
-    tuning: TuningConfig = TuningConfig(),
-    hidden_files: Mapping[str, bytes] | None = None,
-    overwrite: bool = False,
-) -> Workspace:
-    """Write a complete workspace, tuning the five baselines on ``replay``.
-
-    ``hidden_files`` (relative to ``hidden/``) hold audit data that must never reach an
-    agent. The manifest is written last, so an interrupted write is detected on load.
-    """
-    from inventory.description import render_description  # local: keeps import graph shallow
-
-    root = Path(out)
-    if root.exists() and any(root.iterdir()):
-        if not overwrite:
-            raise FileExistsError(f"{root} already holds files; refusing to overwrite")
-        shutil.rmtree(root)
-    if len(replay) != spec.problem.replay_days:
-        raise ValueError(f"replay has {len(replay)} days but spec says {spec.problem.replay_days}")
-    if forward is not None and len(forward) != spec.problem.forward_days:
-        raise ValueError(f"forward has {len(forward)} days but spec says {spec.problem.forward_days}")
-    (root / "data").mkdir(parents=True, exist_ok=True)
-    (root / BASELINE_DIR).mkdir(exist_ok=True)
-    (root / SPEC_FILE).write_text(_toml_header(spec) + tomli_w.dumps(spec_toml(spec)), encoding="utf-8")
-    (root / REPLAY_FILE).write_text(json.dumps(_sequence_json(replay)) + "\n", encoding="utf-8")
-    evaluation = resources.files("inventory.templates").joinpath("evaluation.py").read_text(encoding="utf-8")
-    (root / EVALUATION_FILE).write_text(evaluation, encoding="utf-8")
-
-    problem = ReplayProblem(replay, spec.features, spec.model, spec.initial)
-    tuned = {}
-    for name in BASELINES:
-        src = policy_source(name)
-        (root / BASELINE_DIR / f"{name}.py").write_text(src, encoding="utf-8")
-        res = tune_policy(compile_policy(src, name), problem, tuning, study_name=name)
-        tuned[name] = {"params": res.params, "replay_cost": res.value, "n_trials": res.n_trials, "seed": tuning.seed}
-    (root / TUNED_FILE).write_text(json.dumps(tuned, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    records = {k: BaselineRecord(k, v["params"], v["replay_cost"], v["n_trials"], v["seed"]) for k, v in tuned.items()}
-    (root / DESCRIPTION_FILE).write_text(render_description(spec, replay, records), encoding="utf-8")
-    if forward is not None or hidden_files:
-        (root / HIDDEN_DIR).mkdir(exist_ok=True)
-    if forward is not None:
-        (root / FORWARD_FILE).write_text(json.dumps(_sequence_json(forward)) + "\n", encoding="utf-8")
-    for rel, data in (hidden_files or {}).items():
-        target = root / HIDDEN_DIR / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
-    seal(root)
-    return load_workspace(root)
-
-
-def _toml_header(spec: WorkspaceSpec) -> str:
-    return (
-        "# invevolve workspace definition (read by the evaluator; see problem_description.md).\n"
-        "# h: holding cost per unit left at day end; p: lost-sales penalty per unit short.\n"
-        "# lead_time: an order placed on day t arrives at the start of day t + lead_time.\n"
-        "# features.*.availability: after_day | same_day | known_ahead (with horizon in days).\n"
-        + ("# demand_model: the generative law of demand; certify.gains = \"replications\" draws from it.\n"
-           if spec.demand_model is not None else "")
-    )

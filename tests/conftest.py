@@ -8,7 +8,8 @@ import pytest
 
 from inventory.sequence import Availability, DemandSequence, FeatureKind, FeatureSpec
 from inventory.simulator import InitialState
-from inventory.workspace import ProblemSpec, WorkspaceSpec, write_workspace
+from inventory.workspace import ProblemSpec, WorkspaceSpec
+from inventory.workspace_write import write_workspace
 
 
 def make_sequence(days: int = 130, seed: int = 0) -> tuple[DemandSequence, tuple[FeatureSpec, ...]]:

@@ -17,7 +17,8 @@ from evolve.proposer import PoolEntry, ProposalContext
 from inventory.sequence import Availability, DemandSequence, FeatureKind, FeatureSpec
 from inventory.simulator import InitialState
 from inventory.tuning import TuningConfig
-from inventory.workspace import ProblemSpec, Workspace, WorkspaceSpec, agent_visible_files, write_workspace
+from inventory.workspace import ProblemSpec, Workspace, WorkspaceSpec, agent_visible_files
+from inventory.workspace_write import write_workspace
 from sandbox.shell import CommandResult, ShellSession
 from tests.agent.fake_openai import FakeOpenAIServer
 

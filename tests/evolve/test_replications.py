@@ -21,7 +21,8 @@ from inventory.demand_model import parse_demand_model
 from inventory.policy import compile_policy
 from inventory.sequence import DemandSequence
 from inventory.simulator import InitialState, simulate
-from inventory.workspace import ProblemSpec, WorkspaceSpec, load_workspace, seal, write_workspace
+from inventory.workspace import ProblemSpec, WorkspaceSpec, load_workspace, seal
+from inventory.workspace_write import write_workspace
 
 REPS, DAYS = 6, 15
 

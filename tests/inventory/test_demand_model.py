@@ -5,7 +5,8 @@ import pytest
 from inventory.demand_model import DemandModelError, Law, parse_demand_model
 from inventory.sequence import Availability, DemandSequence, FeatureKind, FeatureSpec
 from inventory.simulator import InitialState
-from inventory.workspace import ProblemSpec, WorkspaceError, WorkspaceSpec, load_workspace, seal, write_workspace
+from inventory.workspace import ProblemSpec, WorkspaceError, WorkspaceSpec, load_workspace, seal
+from inventory.workspace_write import write_workspace
 
 HISTORY = DemandSequence(["2024-01-30", "2024-01-31"], np.array([3.0, 4.0]), {})
 

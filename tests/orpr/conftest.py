@@ -10,7 +10,8 @@ import pytest
 from inventory.sequence import DemandSequence
 from inventory.simulator import InitialState
 from inventory.tuning import TuningConfig
-from inventory.workspace import ProblemSpec, WorkspaceSpec, write_workspace
+from inventory.workspace import ProblemSpec, WorkspaceSpec
+from inventory.workspace_write import write_workspace
 
 DEPARTMENTS = ("GROCERY", "GROCERY", "GROCERY", "PRODUCE", "PRODUCE")
 

@@ -18,7 +18,8 @@ import pytest
 from inventory.sequence import Availability, DemandSequence, FeatureKind, FeatureSpec
 from inventory.simulator import InitialState
 from inventory.tuning import TuningConfig
-from inventory.workspace import ProblemSpec, WorkspaceSpec, write_workspace
+from inventory.workspace import ProblemSpec, WorkspaceSpec
+from inventory.workspace_write import write_workspace
 from tests.conftest import build_workspace
 
 os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")
