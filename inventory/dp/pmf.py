@@ -24,15 +24,19 @@ def _finish_pmf(pmf: np.ndarray, tail_mass: float) -> np.ndarray:
     return pmf / pmf.sum()
 
 
+def _check_law(mean: float, tail: float) -> None:
+    if not (mean >= 0 and math.isfinite(mean)):
+        raise ValueError(f"mean must be finite and >= 0, got {mean}")
+    if not (0 < tail < 1):
+        raise ValueError("tail must be in (0, 1)")
+
+
 def poisson_pmf(mean: float, tail: float = 1e-12) -> np.ndarray:
     """Poisson(mean) pmf on ``{0..Dmax}``, ``Dmax`` the smallest k with P(D > k) <= tail.
 
     The tail mass P(D > Dmax) is added to P(D = Dmax) so the pmf sums to one.
     """
-    if not (mean >= 0 and math.isfinite(mean)):
-        raise ValueError(f"mean must be finite and >= 0, got {mean}")
-    if not (0 < tail < 1):
-        raise ValueError("tail must be in (0, 1)")
+    _check_law(mean, tail)
     if mean == 0:
         return np.ones(1)
     upper = int(mean + 20 * math.sqrt(mean) + 50)
@@ -54,10 +58,7 @@ def geometric_pmf(mean: float, tail: float = 1e-12) -> np.ndarray:
     Truncated at the smallest ``Dmax`` with P(D > Dmax) = (m/(1+m))^(Dmax+1) <= tail;
     the tail mass is lumped onto ``Dmax``.
     """
-    if not (mean >= 0 and math.isfinite(mean)):
-        raise ValueError(f"mean must be finite and >= 0, got {mean}")
-    if not (0 < tail < 1):
-        raise ValueError("tail must be in (0, 1)")
+    _check_law(mean, tail)
     if mean == 0:
         return np.ones(1)
     rho = mean / (1.0 + mean)
