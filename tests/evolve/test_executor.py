@@ -90,6 +90,17 @@ def test_parallel_and_serial_runs_write_identical_run_directories(workspace_dir,
 def test_an_interrupted_pool_stops_at_once_and_starts_no_queued_task(tmp_path):
     """Ctrl-C during ``map``: the workers are killed within seconds, not after their tasks and
     the ones queued behind them (a graceful shutdown would start those)."""
+    import signal
+
+    old = signal.signal(signal.SIGINT, signal.default_int_handler)  # a terminal's Ctrl-C, whatever ran before
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGINT])
+    try:
+        _interrupt_pool(tmp_path)
+    finally:
+        signal.signal(signal.SIGINT, old)
+
+
+def _interrupt_pool(tmp_path):
     import os
     import signal
     import threading
@@ -100,17 +111,19 @@ def test_an_interrupted_pool_stops_at_once_and_starts_no_queued_task(tmp_path):
     ex = ProcessExecutor(2)
     (tmp_path / "warm").mkdir()
     ex.map(sleep_and_mark, [(str(tmp_path / "warm"), 0.0)] * 2)  # workers started before the clock runs
-    tasks = [(str(tmp_path), 30.0)] * 6
+    tasks = [(str(tmp_path), 20.0)] * 6
     timer = threading.Timer(3.0, os.kill, (os.getpid(), signal.SIGINT))  # what Ctrl-C sends
     procs = list(ex._pool._processes.values())
     start = time.monotonic()
     timer.start()
     with pytest.raises(KeyboardInterrupt):
         ex.map(sleep_and_mark, tasks)
+        pytest.fail(f"map ran to its end; SIGINT handler {signal.getsignal(signal.SIGINT)!r}, "
+                    f"blocked {sorted(signal.pthread_sigmask(signal.SIG_BLOCK, []))}")
     took = time.monotonic() - start
     timer.cancel()
     assert took < 15.0, f"map took {took:.1f} s to give up"
     assert all(not p.is_alive() for p in procs)
     time.sleep(1.0)
-    assert len(list(tmp_path.glob("started-*"))) == 2  # the two running tasks, none of the queued ones
+    assert 1 <= len(list(tmp_path.glob("started-*"))) <= 2  # the running tasks, none of the queued ones
     ex.close()  # closing after an interrupt is a no-op
