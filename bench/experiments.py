@@ -15,7 +15,8 @@ from pathlib import Path
 from bench import paper
 from bench.classical_job import ClassicalResult, classical_job
 from bench.evolve_job import EvolveResult, evolve_job
-from bench.report import Provenance, Written, commit_stamp, load_average, write_classical, write_success
+from bench.provenance import Provenance, commit_stamp, load_average
+from bench.report import Written, write_classical, write_success
 from bench.settings import BenchSettings
 from bench.suites import SuiteEntry, SuiteKind, load_suite
 from bench.sweep import Sweep
@@ -101,13 +102,16 @@ def run_experiment(opts: BenchOptions) -> tuple[Written, dict[str, str]]:
     sweep = Sweep(opts.out, opts.experiment.value, opts.settings)
     job = classical_job if opts.experiment is Experiment.EXP3 else evolve_job
     load_start = load_average()
+    earlier = set(sweep.records(entries))
     start = time.perf_counter()
     with open_executor(opts.executor, opts.settings.config.sandbox) as executor:
         results, errors = sweep.run(entries, executor, job, progress=opts.progress)
     wall = time.perf_counter() - start
+    records = [r for name, r in sweep.records(entries).items() if name in results]
     prov = Provenance(opts.experiment.value, str(opts.suite), opts.settings.proposer.label, _budget(opts.settings),
-                      opts.command, commit_stamp(), len(entries), wall, f"{load_start} at start, {load_average()} at end",
-                      opts.executor.describe())
+                      opts.command, commit_stamp(), len(results), wall, f"{load_start} at start, {load_average()} at end",
+                      opts.executor.describe(), computed=len(set(results) - earlier),
+                      worker_seconds=sum(r.seconds for r in records), result_commits=[r.commit for r in records])
     opts.out.mkdir(parents=True, exist_ok=True)
     if opts.experiment is Experiment.EXP3:
         rs = [ClassicalResult.from_dict(results[e.name]) for e in entries if e.name in results]

@@ -7,33 +7,13 @@ into the sweep directory. The Markdown is a pure function of its inputs.
 from __future__ import annotations
 
 import csv
-import os
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
 from bench import paper
+from bench.provenance import Provenance
 from bench.tables import BestBaselineRow, GapRow, Method, SuccessRow, WTLRow
-
-
-@dataclass(frozen=True)
-class Provenance:
-    experiment: str
-    suite: str
-    proposer: str
-    budget: str                 # "R rounds x C candidates, T trials, sandbox S, seed N"
-    command: str
-    commit: str
-    workspaces: int
-    wall_seconds: float
-    load: str                   # load average at the start and at the end
-    executor: str
-
-    def markdown(self) -> str:
-        return (f"`{self.command}` at commit `{self.commit}`: {self.workspaces} workspaces of `{self.suite}`, "
-                f"{self.proposer}, {self.budget}; {self.executor}; wall {self.wall_seconds / 60:.1f} min "
-                f"(load average {self.load}).")
 
 
 @dataclass(frozen=True)
@@ -50,26 +30,6 @@ def _write_markdown(out: Path, name: str, md: list[str], errors: dict[str, str],
     files = Written(out / f"{name}.md", out / f"{name}.csv", out / f"{name}.png")
     files.markdown.write_text("\n".join(md), encoding="utf-8")
     return files
-
-
-def commit_stamp() -> str:
-    """Short commit of the code that ran (``+dirty`` with local changes), or 'unknown'."""
-    root = Path(__file__).resolve().parents[1]
-    try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True,
-                              check=True, timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
-                               capture_output=True, text=True, check=True, timeout=10).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return head + ("+dirty" if dirty else "")
-
-
-def load_average() -> str:
-    try:
-        return " / ".join(f"{x:.1f}" for x in os.getloadavg())
-    except OSError:  # pragma: no cover
-        return "n/a"
 
 
 def _pct(x: float | None, digits: int = 1) -> str:

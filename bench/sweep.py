@@ -29,6 +29,7 @@ from typing import Any, Callable, Sequence
 
 from tqdm import tqdm
 
+from bench.provenance import UNRECORDED, commit_stamp
 from bench.settings import BenchSettings
 from bench.suites import SuiteEntry
 from inventory.errors import ConfigError
@@ -87,6 +88,15 @@ class JobOutcome:
     error: str | None = None
     seconds: float = 0.0
     host: str = field(default_factory=socket.gethostname)
+    commit: str = field(default_factory=commit_stamp)  # the code that computed the result
+
+
+@dataclass(frozen=True)
+class ResultRecord:
+    """Where a finished workspace's result came from, apart from the result itself."""
+
+    seconds: float   # wall seconds on its worker
+    commit: str      # the code that computed it (UNRECORDED in files written before commits were kept)
 
 
 def run_job(job: WorkspaceJob, work: Callable[[WorkspaceJob], dict[str, Any]]) -> JobOutcome:
@@ -96,7 +106,8 @@ def run_job(job: WorkspaceJob, work: Callable[[WorkspaceJob], dict[str, Any]]) -
     error outcome, so one bad workspace does not stop the sweep; it is retried next run.
     """
     if job.result_path.exists():
-        return JobOutcome(job.entry.name, read_result(job.result_path), None, read_seconds(job.result_path))
+        rec = read_record(job.result_path)
+        return JobOutcome(job.entry.name, read_result(job.result_path), None, rec.seconds, commit=rec.commit)
     marker = Path(job.sweep_dir) / "running" / f"{job.entry.name}.json"
     atomic_write_json(marker, {"host": socket.gethostname(), "pid": os.getpid(), "started": time.time()})
     start = time.perf_counter()
@@ -115,15 +126,16 @@ def run_job(job: WorkspaceJob, work: Callable[[WorkspaceJob], dict[str, Any]]) -
 def write_result(path: Path, out: JobOutcome) -> None:
     """The result file: the result itself, and apart from it where and how long it ran."""
     atomic_write_json(path, {"schema": SCHEMA, "workspace": out.workspace, "result": out.result,
-                             "seconds": out.seconds, "host": out.host})
+                             "seconds": out.seconds, "host": out.host, "commit": out.commit})
 
 
 def read_result(path: Path) -> dict[str, Any]:
     return _read(path)["result"]
 
 
-def read_seconds(path: Path) -> float:
-    return float(_read(path).get("seconds", 0.0))
+def read_record(path: Path) -> ResultRecord:
+    raw = _read(path)
+    return ResultRecord(float(raw.get("seconds", 0.0)), str(raw.get("commit", UNRECORDED)))
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -174,9 +186,9 @@ class Sweep:
                 out[e.name] = read_result(path)
         return out
 
-    def seconds(self, entries: Sequence[SuiteEntry]) -> dict[str, float]:
-        """Wall seconds each finished workspace took on its worker."""
-        return {e.name: read_seconds(p) for e in entries if (p := self.root / "results" / f"{e.name}.json").exists()}
+    def records(self, entries: Sequence[SuiteEntry]) -> dict[str, ResultRecord]:
+        """Worker seconds and commit of each finished workspace (for the table's provenance)."""
+        return {e.name: read_record(p) for e in entries if (p := self.root / "results" / f"{e.name}.json").exists()}
 
     def run(self, entries: Sequence[SuiteEntry], executor: Executor, fn: Callable[[WorkspaceJob], JobOutcome],
             *, progress: bool = True) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:

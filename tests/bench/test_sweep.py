@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.provenance import commit_stamp
 from bench.settings import BenchSettings
 from bench.suites import SuiteKind, load_suite
 from bench.sweep import JobOutcome, Sweep, WorkspaceJob, atomic_write_json, run_job
@@ -109,14 +110,22 @@ def test_exp1_cli_writes_tables_and_resumes(mini_suite, tmp_path, capsys):
     assert rows[0].startswith("group,cases,successes")
     first = {p.name: p.stat().st_mtime_ns for p in (out / "results").iterdir()}
     assert len(first) == 2
+    seconds = 0.0
     for name in first:
-        res = json.loads((out / "results" / name).read_text())["result"]
+        raw = json.loads((out / "results" / name).read_text())
+        res = raw["result"]
         assert res["best_baseline_cost"] == min(res["baseline_costs"].values())
         assert res["success"] == (res["deployed_cost"] < res["best_baseline_cost"])
+        assert raw["commit"] == commit_stamp() and raw["seconds"] > 0
+        seconds += raw["seconds"]
+    assert f"worker time {seconds / 60:.1f} min summed over all 2" in md and "read from earlier" not in md
     capsys.readouterr()
     assert invevolve(argv) == 0  # resumed: nothing recomputed
     assert {p.name: p.stat().st_mtime_ns for p in (out / "results").iterdir()} == first
     assert "Alpha" in capsys.readouterr().out
+    md = (out / "exp1.md").read_text()  # the header says the table was not computed now
+    assert "this invocation computed 0 of them" in md and "2 were read from earlier runs of the sweep" in md
+    assert f"worker time {seconds / 60:.1f} min summed over all 2" in md
 
 
 def test_bad_flags_exit_2_with_one_line(mini_suite, tmp_path, capsys, caplog):

@@ -8,7 +8,8 @@ import pytest
 from bench import classical_exact, paper
 from bench.classical_job import ClassicalResult
 from bench.evolve_job import EvolveResult
-from bench.report import Provenance, write_classical, write_success
+from bench.provenance import UNRECORDED, Provenance
+from bench.report import write_classical, write_success
 from bench.tables import Method, best_baseline_rows, gap_rows, success_rows, wtl_rows
 
 BASE = {"base_stock": 10.0, "capped_base_stock": 9.0, "constant_order": 12.0, "newsvendor": 9.5, "s_S": 11.0}
@@ -84,6 +85,18 @@ def test_writers_make_markdown_csv_and_png(tmp_path):
     files = write_success(tmp_path, "exp2", "t", rows, paper.TABLE3_OTHERS, prov, {})
     assert "| Produce | 1 | 1/1 (100%) | 11.1% | 13 | 9/13 (69%) | 8.9% | 5/13 (38%) | 5/13 (38%) |" in \
         files.markdown.read_text()
+
+
+def test_provenance_of_a_resumed_sweep_names_what_ran_now_and_which_code_computed_the_rest():
+    whole = Provenance("exp3", "suite", "p", "b", "cmd", "abc", 3, 90.0, "1.0", "local", computed=3,
+                       worker_seconds=150.0, result_commits=["abc"] * 3)
+    assert "wall 1.5 min; worker time 2.5 min summed over all 3 (load" in whole.markdown()
+    assert "commit(s)" not in whole.markdown()  # every result is this invocation's code
+    resumed = Provenance("exp3", "suite", "p", "b", "cmd", "def", 3, 0.5, "1.0", "local", computed=0,
+                         worker_seconds=600.0, result_commits=["abc", UNRECORDED, "abc"])
+    md = resumed.markdown()
+    assert "this invocation computed 0 of them in 0.0 min wall, 3 were read from earlier runs" in md
+    assert "worker time 10.0 min" in md and f"commit(s) `abc`, `{UNRECORDED}`" in md
 
 
 @pytest.mark.parametrize("dist", ["poisson", "geometric", "binomial", "uniform", "gamma", "halfnormal"])
