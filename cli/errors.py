@@ -55,7 +55,7 @@ def _input_errors() -> tuple[type[BaseException], ...]:
 
 
 def _unavailable_errors() -> tuple[type[BaseException], ...]:
-    from evolve.executor_ray import WorkerLost
+    from evolve.executor import WorkerLost
     from evolve.proposer import ProposerUnavailable
     from sandbox.backends import SandboxUnavailable
 

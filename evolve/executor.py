@@ -24,6 +24,7 @@ import multiprocessing
 import os
 from abc import ABC, abstractmethod
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence, TypeVar
@@ -40,6 +41,11 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+
+class WorkerLost(RuntimeError):
+    """A worker process died under its task (a signal, the kernel's OOM killer) or, on Ray,
+    more often than the retries allow. Finished work is kept: re-running the command resumes."""
 
 
 @dataclass(frozen=True)
@@ -125,6 +131,11 @@ class ProcessExecutor(Executor):
                                              initializer=_adopt_sandbox_state, initargs=(process_state(),))
         try:
             return list(self._pool.map(fn, tasks))
+        except BrokenProcessPool as exc:
+            # not retried: a task that exhausted memory would only kill the next worker too
+            self.terminate()
+            raise WorkerLost("a local worker process died abruptly (killed by a signal, or out of memory: see "
+                             "`dmesg`); finished work is kept, run the same command again to resume") from exc
         except BaseException:
             # Ctrl-C, or a task that raised: stop now. A graceful shutdown would let every
             # worker finish its task and then start the one already queued for it (minutes

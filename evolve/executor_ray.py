@@ -36,7 +36,7 @@ import socket
 from pathlib import Path
 from typing import Any, Callable, Sequence, TypeVar
 
-from evolve.executor import Executor
+from evolve.executor import Executor, WorkerLost
 from sandbox.backends import SandboxUnavailable
 
 log = logging.getLogger(__name__)
@@ -46,10 +46,6 @@ R = TypeVar("R")
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 ISOLATING = ("auto", "bwrap", "docker")
-
-
-class WorkerLost(RuntimeError):
-    """A Ray worker died more often than ``max_retries`` allows; the sweep can be re-run to resume."""
 
 
 class SandboxNotIsolating(SandboxUnavailable):

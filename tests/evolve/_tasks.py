@@ -30,3 +30,15 @@ def sleep_and_mark(arg: tuple[str, float]) -> str:
     open(marker, "w").close()
     time.sleep(seconds)
     return marker
+
+
+def die_if_marked(arg: tuple[str, int]) -> int:
+    """Return ``i``, except that task 1 kills its own worker with SIGKILL (what the OOM killer does)."""
+    import os
+    import signal
+    import time
+    _folder, i = arg
+    if i == 1:
+        os.kill(os.getpid(), signal.SIGKILL)
+    time.sleep(0.2)
+    return i

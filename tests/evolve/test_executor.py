@@ -87,6 +87,23 @@ def test_parallel_and_serial_runs_write_identical_run_directories(workspace_dir,
         assert dirs[1][name] == dirs[2][name], name
 
 
+def test_a_worker_that_dies_is_a_clear_resumable_error_not_a_crash(tmp_path):
+    """A worker killed under its task (SIGKILL, as the OOM killer sends) ends ``map`` with
+    ``WorkerLost``, which the CLI reports in one line with exit code 3; the pool is gone."""
+    from cli.errors import ExitCode, classify
+    from evolve.executor import WorkerLost
+    from tests.evolve._tasks import die_if_marked
+
+    ex = ProcessExecutor(2)
+    with pytest.raises(WorkerLost) as info:
+        ex.map(die_if_marked, [(str(tmp_path), i) for i in range(4)])
+    code, message = classify(info.value)
+    assert code is ExitCode.UNAVAILABLE and "died abruptly" in message and "run the same command again" in message
+    assert ex._pool is None
+    assert ex.map(die_if_marked, [(str(tmp_path), 0), (str(tmp_path), 2)]) == [0, 2]  # a fresh pool works
+    ex.close()
+
+
 def test_an_interrupted_pool_stops_at_once_and_starts_no_queued_task(tmp_path):
     """Ctrl-C during ``map``: the workers are killed within seconds, not after their tasks and
     the ones queued behind them (a graceful shutdown would start those)."""
