@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from datagen.classical import (DISTRIBUTIONS, ClassicalConfig, batch_means_var, build_classical, cbs_costs,
-                               required_length, scenarios)
+                               cbs_cost_matrix, required_length, scenarios)
 from inventory.library import policy_source
 from inventory.policy import compile_policy
 from inventory.sequence import CostModel, DemandSequence
@@ -40,6 +40,29 @@ def test_pilot_kernel_matches_the_simulator(lead_time, p, S, r):
     res = simulate(prog, seq, (), CostModel(1.0, p, lead_time), {"S": np.array([float(S)]), "r": np.array([float(r)])},
                    init=InitialState(float(S), ()))
     assert np.allclose(ours, res.costs[0])
+
+
+def test_the_cost_matrix_is_each_policy_replayed_alone():
+    d = np.random.default_rng(3).geometric(1 / 6, 700).astype(float) - 1
+    S, r = np.array([20.0, 27.0, 31.0, 12.0]), np.array([np.inf, 6.0, 5.0, 3.0])
+    for L in (0, 1, 3):
+        m = cbs_cost_matrix(d, L, 1.0, 9.0, S, r)
+        assert m.shape == (4, 700)
+        for i in range(4):
+            assert np.array_equal(m[i], cbs_cost_matrix(d, L, 1.0, 9.0, S[i:i + 1], r[i:i + 1])[0])
+
+
+def test_the_pilot_sizes_by_the_structural_pair_when_it_varies_more():
+    geo = next(s for s in scenarios() if s.name == "classical_geometric_L3_p9")
+    row = required_length(geo, ClassicalConfig())
+    assert row["sigma_pair"] == max(row["sigma_neighbour"], row["sigma_structural"])
+    assert row["sigma_structural"] > 3 * row["sigma_neighbour"]  # CBS against base stock disagree often
+    assert (row["cbs_S"], row["cbs_r"]) == (27.0, 6.0)  # the exact best CBS (inventory.dp) is what the pilot finds
+    n_neighbour = (1.96 * row["sigma_neighbour"] / (0.005 * row["mean_cost"])) ** 2
+    assert row["n_required"] > 20 * n_neighbour  # about 2,000 days by the neighbours alone
+    binom = next(s for s in scenarios() if s.name == "classical_binomial_L1_p39")
+    row = required_length(binom, ClassicalConfig())  # the cap hardly binds: the neighbours decide
+    assert row["sigma_pair"] == row["sigma_neighbour"] > row["sigma_structural"]
 
 
 def test_required_length_scales_with_the_resolution():
