@@ -128,7 +128,7 @@ class ProcessExecutor(Executor):
         if self._pool is None:
             from sandbox.image import process_state  # workers need not recompute the sandbox's runtime key
             self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                             initializer=_adopt_sandbox_state, initargs=(process_state(),))
+                                             initializer=_start_worker, initargs=(process_state(),))
         try:
             return list(self._pool.map(fn, tasks))
         except BrokenProcessPool as exc:
@@ -165,7 +165,13 @@ class ProcessExecutor(Executor):
             self._pool = None
 
 
-def _adopt_sandbox_state(state: dict) -> None:
+def _start_worker(state: dict) -> None:
+    """A pool worker ignores SIGINT: a terminal's Ctrl-C reaches the whole process group, and
+    only the parent decides (it kills the workers and exits "interrupted"). A worker that died
+    of it between tasks would otherwise break the pool and be reported as a lost worker."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     from sandbox.image import adopt_process_state
     adopt_process_state(state)
 

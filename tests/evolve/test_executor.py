@@ -104,6 +104,29 @@ def test_a_worker_that_dies_is_a_clear_resumable_error_not_a_crash(tmp_path):
     ex.close()
 
 
+def test_pool_workers_leave_ctrl_c_to_the_parent(tmp_path):
+    """Ctrl-C in a terminal signals the whole process group; the workers ignore it (idle or
+    busy), so the parent alone turns it into "interrupted" and no worker dies of it."""
+    import os
+    import signal
+    import threading
+
+    from tests.evolve._tasks import sleep_and_mark
+
+    ex = ProcessExecutor(2)
+    (tmp_path / "warm").mkdir()
+    ex.map(sleep_and_mark, [(str(tmp_path / "warm"), 0.0)] * 2)
+    pids = list(ex._pool._processes)
+    for pid in pids:  # idle workers
+        os.kill(pid, signal.SIGINT)
+    timer = threading.Timer(1.0, lambda: [os.kill(pid, signal.SIGINT) for pid in pids])  # busy workers
+    timer.start()
+    done = ex.map(sleep_and_mark, [(str(tmp_path), 2.0)] * 2)
+    timer.join()
+    assert len(done) == 2 and sorted(ex._pool._processes) == sorted(pids)
+    ex.close()
+
+
 def test_an_interrupted_pool_stops_at_once_and_starts_no_queued_task(tmp_path):
     """Ctrl-C during ``map``: the workers are killed within seconds, not after their tasks and
     the ones queued behind them (a graceful shutdown would start those)."""
