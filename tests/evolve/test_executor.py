@@ -115,7 +115,10 @@ def test_pool_workers_leave_ctrl_c_to_the_parent(tmp_path):
 
     ex = ProcessExecutor(2)
     (tmp_path / "warm").mkdir()
-    ex.map(sleep_and_mark, [(str(tmp_path / "warm"), 0.0)] * 2)
+    for _ in range(20):  # until both workers have started (a worker still importing is not a worker yet)
+        ex.map(sleep_and_mark, [(str(tmp_path / "warm"), 0.3)] * 2)
+        if len({p.name.split("-")[1] for p in (tmp_path / "warm").iterdir()}) == 2:
+            break
     pids = list(ex._pool._processes)
     for pid in pids:  # idle workers
         os.kill(pid, signal.SIGINT)
