@@ -106,8 +106,9 @@ def run_job(job: WorkspaceJob, work: Callable[[WorkspaceJob], dict[str, Any]]) -
     error outcome, so one bad workspace does not stop the sweep; it is retried next run.
     """
     if job.result_path.exists():
-        rec = read_record(job.result_path)
-        return JobOutcome(job.entry.name, read_result(job.result_path), None, rec.seconds, commit=rec.commit)
+        raw = _read(job.result_path)  # one read for the result and its record
+        rec = _record(raw)
+        return JobOutcome(job.entry.name, raw["result"], None, rec.seconds, commit=rec.commit)
     marker = Path(job.sweep_dir) / "running" / f"{job.entry.name}.json"
     atomic_write_json(marker, {"host": socket.gethostname(), "pid": os.getpid(), "started": time.time()})
     start = time.perf_counter()
@@ -134,7 +135,10 @@ def read_result(path: Path) -> dict[str, Any]:
 
 
 def read_record(path: Path) -> ResultRecord:
-    raw = _read(path)
+    return _record(_read(path))
+
+
+def _record(raw: dict[str, Any]) -> ResultRecord:
     return ResultRecord(float(raw.get("seconds", 0.0)), str(raw.get("commit", UNRECORDED)))
 
 
