@@ -8,25 +8,17 @@ of them (from each result file), and which commits the result files were compute
 from __future__ import annotations
 
 import os
-import subprocess
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Sequence
+
+from inventory.provenance import code_commit
 
 UNRECORDED = "not recorded"
 
 
 def commit_stamp() -> str:
     """Short commit of the code that ran (``+dirty`` with local changes), or 'unknown'."""
-    root = Path(__file__).resolve().parents[1]
-    try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True,
-                              check=True, timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
-                               capture_output=True, text=True, check=True, timeout=10).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return head + ("+dirty" if dirty else "")
+    return code_commit() or "unknown"
 
 
 def load_average() -> str:

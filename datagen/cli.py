@@ -29,6 +29,17 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _distributions(text: str) -> tuple[str, ...]:
+    from datagen.classical import DISTRIBUTIONS
+
+    known = [d.name for d in DISTRIBUTIONS]
+    names = tuple(x.strip() for x in text.split(",") if x.strip())
+    unknown = [n for n in names if n not in known]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"unknown law {', '.join(unknown) or repr(text)}; choose from {', '.join(known)}")
+    return names
+
+
 def _add_common(p: argparse.ArgumentParser, workers: bool = True) -> None:
     p.add_argument("--out", type=Path, required=True, help="output folder (must be empty unless --force)")
     p.add_argument("--force", action="store_true", help="replace the content of a non-empty --out")
@@ -68,6 +79,9 @@ def add_arguments(dg: argparse.ArgumentParser) -> None:
     p = sub.add_parser("classical", help="96 stationary scenarios: 6 distributions x L in 1..4 x p in {4,9,19,39}")
     _add_common(p)
     p.add_argument("--resolution", type=float, default=0.005, help="relative cost difference to resolve (default 0.005)")
+    p.add_argument("--distributions", type=_distributions, default=None,
+                   help="comma-separated laws to build (geometric,poisson,binomial,gamma,halfnormal,uniform; "
+                        "default all); a scenario's data do not depend on which others are built")
     p.set_defaults(func=_classical)
 
     p = sub.add_parser("summary", help="print the paper's statistics for a built suite")
@@ -114,12 +128,14 @@ def _cj(args: argparse.Namespace) -> int:
 
 @_guard
 def _classical(args: argparse.Namespace) -> int:
-    from datagen.classical import ClassicalConfig, build_classical
+    from datagen.classical import ClassicalConfig, build_classical, scenarios
     from inventory.tuning import TuningConfig
 
     cfg = ClassicalConfig(seed=args.seed, tuning=TuningConfig(n_trials=args.trials), resolution=args.resolution)
+    only = None if args.distributions is None else [s.index for s in scenarios() if s.dist.name in args.distributions]
     t0 = time.perf_counter()
-    index = build_classical(args.out, cfg, force=args.force, workers=args.workers, progress=not args.no_progress)
+    index = build_classical(args.out, cfg, force=args.force, workers=args.workers, progress=not args.no_progress,
+                            only=only)
     log.info("wrote %d classical workspaces to %s in %.1f s", len(index["workspaces"]), args.out, time.perf_counter() - t0)
     return 0
 

@@ -25,7 +25,6 @@ import ast
 import json
 import logging
 import platform
-import subprocess
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from enum import Enum
@@ -34,6 +33,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from evolve.config import ConfigError, EvolveConfig
+from inventory.provenance import code_commit
 from evolve.proposer import Outcome, Proposal, ProposalContext, Proposer, ProposerUnavailable
 
 log = logging.getLogger(__name__)
@@ -92,16 +92,9 @@ def versions() -> dict[str, str | None]:
         out["invevolve"] = metadata.version("invevolve")
     except metadata.PackageNotFoundError:
         out["invevolve"] = None
-    root = Path(__file__).resolve().parents[1]
-    if (root / ".git").exists():
-        try:
-            res = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5)
-            dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
-                                   capture_output=True, text=True, timeout=5)
-            if res.returncode == 0:
-                out["invevolve_commit"] = res.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
-        except (OSError, subprocess.SubprocessError):
-            pass
+    commit = code_commit(short=False)
+    if commit is not None:
+        out["invevolve_commit"] = commit
     for pkg in KEY_PACKAGES:
         try:
             out[pkg] = metadata.version(pkg)

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import csv
 import logging
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from inventory.provenance import code_commit
 from orpr.experiment import (
     NORMALISED_TOTAL, PAPER_TABLE1, Method, Table1Options, Table1Result, Window, run_table1,
 )
@@ -37,15 +37,7 @@ class Table1Files:
 
 def commit_stamp(repo: Path | None = None) -> str:
     """Short commit of the code that ran (``+dirty`` when the tree has changes), or 'unknown'."""
-    cwd = repo or Path(__file__).resolve().parents[1]
-    try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=cwd, capture_output=True, text=True,
-                              check=True, timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=cwd, capture_output=True,
-                               text=True, check=True, timeout=10).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return head + ("+dirty" if dirty else "")
+    return code_commit(repo=repo) or "unknown"
 
 
 def _rel(x: float, base: str) -> str:

